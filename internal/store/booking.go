@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/norsedigital/leads/internal/lead"
+)
+
+// BookingParams is one validated public booking with what the edge knows about its sender.
+type BookingParams struct {
+	Booking        lead.Booking
+	IP             string
+	UserAgent      string
+	ConsentVersion string
+	// IdempotencyKey, when set, makes a repeat within IdempotencyTTL replay the first answer.
+	IdempotencyKey string
+	// RateLimit bookings per RateWindow per IP; RateLimit <= 0 disables the limit.
+	RateLimit  int
+	RateWindow time.Duration
+	// Response renders the body to store for idempotent replays, given the new booking id.
+	Response func(bookingID string) ([]byte, error)
+}
+
+// BookingResult says what a booking did. Replayed results carry only Response.
+type BookingResult struct {
+	BookingID   string
+	LeadID      string
+	NewLead     bool
+	EmailQueued bool
+	Replayed    bool
+	Response    []byte
+}
+
+const (
+	// IdempotencyTTL is how long an Idempotency-Key is remembered.
+	IdempotencyTTL = 24 * time.Hour
+	// confirmationInterval: at most one confirmation per lead per interval, so that nobody can
+	// bomb a stranger's inbox by booking with their address from many IPs.
+	confirmationInterval = 24 * time.Hour
+)
+
+// Book stores a public demo booking in one transaction: per-IP lock, idempotency replay,
+// rate limit, insert-or-link the lead by normalized email (the unique index decides), the
+// booking, its event, and the confirmation email job when one is due.
+func (s *Store) Book(ctx context.Context, p BookingParams) (BookingResult, error) {
+	now := s.now().UTC()
+	b := p.Booking
+	var res BookingResult
+	var idemHash string
+	if p.IdempotencyKey != "" {
+		sum := sha256.Sum256([]byte(p.IP + "\x00" + p.IdempotencyKey))
+		idemHash = hex.EncodeToString(sum[:])
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res = BookingResult{}
+		if err := s.d.lockIP(ctx, tx, p.IP); err != nil {
+			return err
+		}
+		if idemHash != "" {
+			var body string
+			err := tx.QueryRowContext(ctx, `SELECT response FROM idempotency_keys WHERE key_hash = $1 AND created_at > $2`,
+				idemHash, ts(now.Add(-IdempotencyTTL))).Scan(&body)
+			if err == nil {
+				res = BookingResult{Replayed: true, Response: []byte(body)}
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if p.RateLimit > 0 {
+			if err := checkRate(ctx, tx, p, now); err != nil {
+				return err
+			}
+		}
+
+		bookingID, newLeadID := newID(), newID()
+		note := fmt.Sprintf("[%s] Demo booking %s via %s", now.Format(time.RFC3339), bookingID, lead.SourceDemoBooking)
+		if b.Message != "" {
+			note += ": " + b.Message
+		}
+		// Existing values are never overwritten; empty optional fields are filled in.
+		err := tx.QueryRowContext(ctx, `
+INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name,
+	organization_type, organization_size, role_title, source, status, message, utm_source, utm_medium,
+	utm_campaign, ip_address, consent_given, consent_timestamp, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15, $16, TRUE, $17, $17, $17)
+ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
+	updated_at        = excluded.updated_at,
+	notes             = CASE WHEN leads.notes IS NULL OR leads.notes = '' THEN CAST($18 AS TEXT)
+	                         ELSE leads.notes || CAST($19 AS TEXT) || CAST($18 AS TEXT) END,
+	phone             = COALESCE(leads.phone, excluded.phone),
+	organization_type = COALESCE(leads.organization_type, excluded.organization_type),
+	organization_size = COALESCE(leads.organization_size, excluded.organization_size),
+	role_title        = COALESCE(leads.role_title, excluded.role_title),
+	message           = COALESCE(leads.message, excluded.message),
+	utm_source        = COALESCE(leads.utm_source, excluded.utm_source),
+	utm_medium        = COALESCE(leads.utm_medium, excluded.utm_medium),
+	utm_campaign      = COALESCE(leads.utm_campaign, excluded.utm_campaign)
+RETURNING id`,
+			newLeadID, b.FirstName, b.LastName, b.Email, b.EmailNormalized, nullStr(b.Phone), b.OrganizationName,
+			nullStr(b.OrganizationType), nullStr(b.OrganizationSize), nullStr(b.RoleTitle), lead.SourceDemoBooking,
+			nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign), nullStr(p.IP),
+			ts(now), note, "\n",
+		).Scan(&res.LeadID)
+		if err != nil {
+			return err
+		}
+		res.BookingID = bookingID
+		res.NewLead = res.LeadID == newLeadID
+
+		if _, err := tx.ExecContext(ctx, `
+INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
+	organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
+	consent_version, consent_timestamp, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`,
+			bookingID, res.LeadID, b.FirstName, b.LastName, b.Email, nullStr(b.Phone), b.OrganizationName,
+			nullStr(b.OrganizationType), nullStr(b.OrganizationSize), nullStr(b.RoleTitle), nullStr(b.Message),
+			nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign), nullStr(p.IP), nullStr(p.UserAgent),
+			p.ConsentVersion, ts(now)); err != nil {
+			return err
+		}
+
+		event := EventBookingLinked
+		if res.NewLead {
+			event = EventCreated
+		}
+		if err := insertEvent(ctx, tx, res.LeadID, event, ActorPublic, map[string]any{
+			"booking_id": bookingID, "source": lead.SourceDemoBooking}, now); err != nil {
+			return err
+		}
+
+		due := res.NewLead
+		if !due {
+			// The lead row is locked by the upsert until commit, so this check and the insert
+			// below cannot interleave with another booking of the same lead.
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM email_jobs WHERE lead_id = $1 AND created_at > $2 LIMIT 1`,
+				res.LeadID, ts(now.Add(-confirmationInterval))).Scan(&one)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				due = true
+			case err != nil:
+				return err
+			}
+		}
+		if due {
+			if _, err := tx.ExecContext(ctx, `
+INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
+VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`, newID(), res.LeadID, bookingID, ts(now)); err != nil {
+				return err
+			}
+			res.EmailQueued = true
+		}
+
+		if idemHash != "" && p.Response != nil {
+			body, err := p.Response(bookingID)
+			if err != nil {
+				return err
+			}
+			res.Response = body
+			// an expired key of the same hash is replaced
+			if _, err := tx.ExecContext(ctx, `
+INSERT INTO idempotency_keys (key_hash, response, created_at) VALUES ($1, $2, $3)
+ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = excluded.created_at`,
+				idemHash, string(body), ts(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return BookingResult{}, err
+	}
+	if res.EmailQueued {
+		s.notifyJobs()
+	}
+	return res, nil
+}
+
+// checkRate refuses the booking when the IP already has RateLimit bookings in the window.
+// Runs under the per-IP lock, so concurrent bookings of one IP see each other.
+func checkRate(ctx context.Context, tx *sql.Tx, p BookingParams, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT created_at FROM bookings WHERE ip_address = $1 AND created_at > $2 ORDER BY created_at`,
+		p.IP, ts(now.Add(-p.RateWindow)))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var times []time.Time
+	for rows.Next() {
+		var t time.Time
+		if err := rows.Scan((*dbTime)(&t)); err != nil {
+			return err
+		}
+		times = append(times, t)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(times) < p.RateLimit {
+		return nil
+	}
+	// the slot frees when the booking that keeps the count at the limit leaves the window
+	frees := times[len(times)-p.RateLimit].Add(p.RateWindow)
+	wait := time.Duration(math.Ceil(frees.Sub(now).Seconds())) * time.Second
+	if wait < time.Second {
+		wait = time.Second
+	}
+	return &lead.Error{Code: lead.CodeRateLimited, Rule: lead.RuleRateLimit, RetryAfter: wait,
+		Message: fmt.Sprintf("at most %d bookings per %s from one address; try again in %d seconds",
+			p.RateLimit, p.RateWindow, int(wait.Seconds()))}
+}
+
+// Event types and actors of the audit trail.
+const (
+	EventCreated       = "created"
+	EventBookingLinked = "booking_linked"
+	EventUpdated       = "updated"
+	EventStatusChanged = "status_changed"
+	EventNoteAdded     = "note_added"
+	EventAnonymized    = "anonymized"
+	EventExported      = "exported"
+
+	ActorPublic = "public"
+)
+
+func insertEvent(ctx context.Context, tx *sql.Tx, leadID, typ, actor string, details map[string]any, now time.Time) error {
+	d, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		newID(), leadID, typ, actor, string(d), ts(now))
+	return err
+}

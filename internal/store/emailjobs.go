@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// EmailJob is a claimed confirmation email, with the recipient read from its lead.
+type EmailJob struct {
+	ID        string
+	LeadID    string
+	BookingID string
+	Attempts  int // including the current one
+	CreatedAt time.Time
+	To        string
+	FirstName string
+}
+
+// ClaimEmailJobs leases up to limit due jobs to the caller for lease. A job whose lease ran
+// out (its worker crashed) is due again: that is the one way an email can go out twice.
+func (s *Store) ClaimEmailJobs(ctx context.Context, limit int, lease time.Duration) ([]EmailJob, error) {
+	now := s.now().UTC()
+	var jobs []EmailJob
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		jobs = jobs[:0]
+		rows, err := tx.QueryContext(ctx, `
+UPDATE email_jobs SET status = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2
+WHERE id IN (
+	SELECT id FROM email_jobs
+	WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)
+	ORDER BY run_at LIMIT $3 `+s.d.skipLocked()+`)
+RETURNING id, lead_id, booking_id, attempts, created_at`, ts(now.Add(lease)), ts(now), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var j EmailJob
+			if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt)); err != nil {
+				return err
+			}
+			jobs = append(jobs, j)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		live := jobs[:0]
+		for _, j := range jobs {
+			var anonymized nullTime
+			err := tx.QueryRowContext(ctx, `SELECT email, first_name, anonymized_at FROM leads WHERE id = $1`, j.LeadID).
+				Scan(&j.To, &j.FirstName, &anonymized)
+			if err != nil {
+				return err
+			}
+			if anonymized.Valid {
+				// erased while queued: nobody to write to any more
+				if _, err := tx.ExecContext(ctx, `UPDATE email_jobs SET status = 'cancelled', locked_until = NULL, updated_at = $2 WHERE id = $1`,
+					j.ID, ts(now)); err != nil {
+					return err
+				}
+				continue
+			}
+			live = append(live, j)
+		}
+		jobs = live
+		return nil
+	})
+	return jobs, err
+}
+
+// CompleteEmailJob marks a job delivered.
+func (s *Store) CompleteEmailJob(ctx context.Context, id string) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE email_jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1`,
+		id, ts(s.now()))
+	return s.mapErr(err)
+}
+
+// RetryEmailJob records a failed attempt: the job is due again at retryAt, or failed for
+// good when retryAt is nil. reason must not contain personal data.
+func (s *Store) RetryEmailJob(ctx context.Context, id string, retryAt *time.Time, reason string) error {
+	status, runAt := "failed", s.now()
+	if retryAt != nil {
+		status, runAt = "pending", *retryAt
+	}
+	_, err := s.write.ExecContext(ctx, `UPDATE email_jobs SET status = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = $5 WHERE id = $1`,
+		id, status, ts(runAt), reason, ts(s.now()))
+	return s.mapErr(err)
+}
+
+// EmailJobCounts returns the number of jobs per status.
+func (s *Store) EmailJobCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM email_jobs GROUP BY status`)
+	if err != nil {
+		return nil, s.mapErr(err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		counts[st] = n
+	}
+	return counts, rows.Err()
+}

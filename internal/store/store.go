@@ -1,0 +1,252 @@
+// Package store is the one storage layer of the service, over SQLite or PostgreSQL. It owns
+// every transaction, so the rules that must not be bypassed (email dedup, no delete, exact
+// per-IP rate limit, email enqueued with its booking) hold whoever calls it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/norsedigital/leads/internal/lead"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+// Store is safe for concurrent use. Two Stores may share one database.
+type Store struct {
+	d     dialect
+	write *sql.DB // transactions and writes (one connection on SQLite)
+	read  *sql.DB // reads outside transactions
+	now   func() time.Time
+	// jobsReady wakes the local email worker right after a commit that enqueued a job;
+	// other instances find it on their next poll.
+	jobsReady chan struct{}
+}
+
+// Options tune a Store; the zero value is usable.
+type Options struct {
+	// Now is the clock; time.Now when nil. Tests inject their own.
+	Now func() time.Time
+}
+
+// Open connects to the database named by rawURL (sqlite:path or postgres://…) and checks
+// that it answers. It does not migrate: call Migrate.
+func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	d, write, read, err := openDB(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{d: d, write: write, read: read, now: opts.Now, jobsReady: make(chan struct{}, 1)}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := write.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s database: %w", d.name(), err)
+	}
+	return s, nil
+}
+
+// Close closes the connection pools.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// Engine names the database engine: "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.d.name() }
+
+// DB exposes the write pool for tests and benchmarks that need raw SQL (baselines,
+// checking triggers). Application code never uses it.
+func (s *Store) DB() *sql.DB { return s.write }
+
+// JobsReady is signalled after a commit that enqueued work for the email worker.
+func (s *Store) JobsReady() <-chan struct{} { return s.jobsReady }
+
+func (s *Store) notifyJobs() {
+	select {
+	case s.jobsReady <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Store) provider() (*goose.Provider, error) {
+	var opts []goose.ProviderOption
+	if s.d.name() == "postgres" {
+		// several instances may start at once on one database: one migrates, the others wait
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(s.d.gooseDialect(), s.write, s.d.migrations(), opts...)
+}
+
+// Migrate applies every pending migration and returns how many ran.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	p, err := s.provider()
+	if err != nil {
+		return 0, err
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("migrate: %w", err)
+	}
+	return len(res), nil
+}
+
+// Ready reports nil when the database answers and has no pending migration.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.read.PingContext(ctx); err != nil {
+		return s.mapErr(err)
+	}
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return s.mapErr(err)
+	}
+	if pending {
+		return lead.Errorf(lead.CodeUnavailable, "database has pending migrations")
+	}
+	return nil
+}
+
+// inTx runs fn in one transaction (BEGIN IMMEDIATE on SQLite) and commits when fn
+// returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return s.mapErr(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return s.mapErr(err)
+	}
+	return s.mapErr(tx.Commit())
+}
+
+// mapErr turns driver failures that a client can act on into domain errors; everything
+// else passes through unchanged and becomes a logged internal error at the edge.
+func (s *Store) mapErr(err error) error {
+	if err == nil || lead.ErrorCode(err) != "" {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || s.d.isUnavailable(err) {
+		return &lead.Error{Code: lead.CodeUnavailable, Message: "the database is unavailable, try again shortly"}
+	}
+	if s.d.isDeleteRefused(err) {
+		return &lead.Error{Code: lead.CodeNotAllowed, Rule: lead.RuleSoftDeleteOnly, Message: "leads are never deleted"}
+	}
+	return err
+}
+
+// tsLayout is fixed-width so that SQLite's text timestamps sort in time order.
+const tsLayout = "2006-01-02T15:04:05.000000Z"
+
+func ts(t time.Time) string { return t.UTC().Format(tsLayout) }
+
+func tsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ts(*t)
+}
+
+// newID returns a UUIDv7: time-ordered keys index well.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// NewID is exported for callers that must name a booking before storing it (the honeypot).
+func NewID() string { return newID() }
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func strPtr(ns sql.NullString) *string {
+	if !ns.Valid {
+		return nil
+	}
+	v := ns.String
+	return &v
+}
+
+func timePtr(nt nullTime) *time.Time {
+	if !nt.Valid {
+		return nil
+	}
+	v := nt.Time
+	return &v
+}
+
+// dbTime scans a timestamp from either engine: PostgreSQL and SQLite's DATETIME columns
+// arrive as time.Time, SQLite expressions (aggregates, RETURNING) as text in tsLayout.
+type dbTime time.Time
+
+func (t *dbTime) Scan(v any) error {
+	var nt nullTime
+	if err := nt.Scan(v); err != nil {
+		return err
+	}
+	if !nt.Valid {
+		return fmt.Errorf("scan time: NULL")
+	}
+	*t = dbTime(nt.Time)
+	return nil
+}
+
+// nullTime is dbTime that may be NULL.
+type nullTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+func (t *nullTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		*t = nullTime{}
+		return nil
+	case time.Time:
+		*t = nullTime{Time: x.UTC(), Valid: true}
+		return nil
+	case string:
+		return t.parse(x)
+	case []byte:
+		return t.parse(string(x))
+	}
+	return fmt.Errorf("scan time: unsupported %T", v)
+}
+
+func (t *nullTime) parse(s string) error {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05"} {
+		if v, err := time.Parse(layout, s); err == nil {
+			*t = nullTime{Time: v.UTC(), Valid: true}
+			return nil
+		}
+	}
+	return fmt.Errorf("scan time: unrecognized format")
+}
+
+// validID guards uuid columns: PostgreSQL rejects a malformed uuid with an error, SQLite
+// would just find nothing; both should mean "not found".
+func validID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil && len(id) == 36
+}
+
+// Migrations exposes the embedded migration files (one folder per engine, one history).
+func Migrations() fs.FS { return migrations }
