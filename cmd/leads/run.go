@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/norsedigital/leads/internal/intake"
+)
+
+const usage = `leads — lead intake and sales pipeline service
+
+Usage:
+  leads serve   [flags]   start the HTTP service and the email worker
+  leads migrate [flags]   apply database migrations and exit
+  leads version           print the version
+
+Flags of serve and migrate (each has an environment twin):
+`
+
+// run is the whole program: main passes the process's arguments, environment and
+// streams, tests pass their own.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		newConfig(getenv).flags(stderr).PrintDefaults()
+		return errors.New("missing subcommand")
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, version())
+		return nil
+	case "serve", "migrate":
+		cfg := newConfig(getenv)
+		fs := cfg.flags(stderr)
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if err := cfg.validate(); err != nil {
+			return err
+		}
+		logger := slog.New(slog.NewJSONHandler(stderr, nil))
+		if cmd == "migrate" {
+			return migrate(ctx, cfg, logger, stdout)
+		}
+		return serve(ctx, cfg, logger)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		newConfig(getenv).flags(stdout).PrintDefaults()
+		return nil
+	}
+	return fmt.Errorf("unknown subcommand %q (try: serve, migrate, version)", cmd)
+}
+
+// config is every setting of SPEC §6; each flag defaults to its environment twin.
+type config struct {
+	getenv               func(string) string
+	Addr                 string
+	Database             string
+	SMTP                 string
+	MailFrom             string
+	TrustedProxies       string
+	RateLimitRaw         string
+	RateLimit            intake.RateLimit
+	IPRetention          time.Duration
+	ConsentVersion       string
+	AdminAddr            string
+	AllowPrivateWebhooks bool
+	PublicURL            string
+	finish               func() error // converts the parsed raw values
+}
+
+func newConfig(getenv func(string) string) *config { return &config{getenv: getenv} }
+
+func (c *config) flags(out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("leads", flag.ContinueOnError)
+	fs.SetOutput(out)
+	str := func(p *string, name, env, def, help string) {
+		if v := c.getenv(env); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, help+" ($"+env+")")
+	}
+	str(&c.Addr, "addr", "LEADS_ADDR", "127.0.0.1:8080", "listen address")
+	str(&c.Database, "database", "LEADS_DATABASE_URL", "sqlite:leads.db", "database URL: sqlite:PATH or postgres://…")
+	str(&c.SMTP, "smtp", "LEADS_SMTP_URL", "", "SMTP URL smtp://user:pass@host:port or smtps://…; empty logs emails instead")
+	str(&c.MailFrom, "mail-from", "LEADS_MAIL_FROM", "Meander <no-reply@meander.invalid>", "From header of emails")
+	str(&c.TrustedProxies, "trusted-proxies", "LEADS_TRUSTED_PROXIES", "", "comma list of proxy CIDRs whose X-Forwarded-For is believed")
+	str(&c.RateLimitRaw, "rate-limit", "LEADS_RATE_LIMIT", "5/1h", "accepted bookings per client IP per window")
+	retention := "720h"
+	str(&retention, "ip-retention", "LEADS_IP_RETENTION", "720h", "how long IP addresses are kept")
+	str(&c.ConsentVersion, "consent-version", "LEADS_CONSENT_VERSION", "2026-01", "version of the consent text shown on the form")
+	str(&c.AdminAddr, "admin-addr", "LEADS_ADMIN_ADDR", "", "serve /metrics only on this address (empty: on --addr)")
+	str(&c.PublicURL, "public-url", "LEADS_PUBLIC_URL", "", "public base URL for links in emails (default http://ADDR)")
+	allow, _ := strconv.ParseBool(c.getenv("LEADS_ALLOW_PRIVATE_WEBHOOKS"))
+	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", allow, "allow webhook URLs on private networks ($LEADS_ALLOW_PRIVATE_WEBHOOKS)")
+	c.finish = func() error {
+		d, err := time.ParseDuration(retention)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("--ip-retention %q: want a positive duration like 720h", retention)
+		}
+		c.IPRetention = d
+		return nil
+	}
+	return fs
+}
+
+func (c *config) validate() error {
+	if c.finish != nil {
+		if err := c.finish(); err != nil {
+			return err
+		}
+	}
+	rl, err := intake.ParseRateLimit(c.RateLimitRaw)
+	if err != nil {
+		return err
+	}
+	c.RateLimit = rl
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	return nil
+}
+
+func (c *config) trustedProxies() []string {
+	if strings.TrimSpace(c.TrustedProxies) == "" {
+		return nil
+	}
+	return strings.Split(c.TrustedProxies, ",")
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

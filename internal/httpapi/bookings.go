@@ -1,0 +1,91 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/norsedigital/leads/internal/intake"
+	"github.com/norsedigital/leads/internal/lead"
+)
+
+// handleCreateBooking is POST /api/v1/bookings: the public demo booking, JSON or form.
+func (s *server) handleCreateBooking(w http.ResponseWriter, r *http.Request) {
+	in, honeypot, ok := s.decodeBooking(w, r)
+	if !ok {
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 255 {
+		s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", "Idempotency-Key is longer than 255 characters")
+		return
+	}
+	res, err := s.Intake.Book(r.Context(), in, intake.Meta{
+		IP: s.ClientIP.Of(r), UserAgent: truncate(r.UserAgent(), 500), IdempotencyKey: key, Honeypot: honeypot,
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, res)
+}
+
+// decodeBooking reads at most maxBody bytes of JSON or form data; it answers 400, 413 or
+// 415 itself and reports false when the request could not be read.
+func (s *server) decodeBooking(w http.ResponseWriter, r *http.Request) (lead.BookingInput, string, bool) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && mt != "application/x-www-form-urlencoded") {
+		s.badRequest(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+			"send application/json or application/x-www-form-urlencoded")
+		return lead.BookingInput{}, "", false
+	}
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return lead.BookingInput{}, "", false
+	}
+	if mt == "application/json" {
+		in, hp, err := intake.DecodeJSON(body)
+		if err != nil {
+			s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", err.Error())
+			return in, "", false
+		}
+		return in, hp, true
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", "the form body is not valid URL encoding")
+		return lead.BookingInput{}, "", false
+	}
+	in, hp := intake.DecodeForm(form)
+	return in, hp, true
+}
+
+// readBody reads the whole body up to maxBody; 413 beyond.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.badRequest(w, r, http.StatusRequestEntityTooLarge, "too-large", "Request body too large", "the body must be at most 64 KiB")
+		return nil, false
+	case err != nil:
+		s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", "the body could not be read")
+		return nil, false
+	}
+	return body, true
+}
+
+// truncate cuts s to at most n bytes of valid UTF-8 without NULs: headers are not
+// validated like fields, and PostgreSQL refuses both in text columns.
+func truncate(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", "")
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}

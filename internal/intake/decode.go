@@ -1,0 +1,91 @@
+package intake
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/norsedigital/leads/internal/lead"
+)
+
+// HoneypotField is the hidden form field that only bots fill in.
+const HoneypotField = "website"
+
+// ErrMalformed is wrapped by decode errors: the body could not be read as a booking at all
+// (400), as opposed to a readable booking that breaks a rule (422).
+var ErrMalformed = errors.New("malformed booking")
+
+// stringFields maps the public field names to where they go; consent_given is separate.
+func stringFields(in *lead.BookingInput) map[string]*string {
+	return map[string]*string{
+		"first_name": &in.FirstName, "last_name": &in.LastName, "email": &in.Email, "phone": &in.Phone,
+		"organization_name": &in.OrganizationName, "organization_type": &in.OrganizationType,
+		"organization_size": &in.OrganizationSize, "role_title": &in.RoleTitle, "message": &in.Message,
+		"utm_source": &in.UTMSource, "utm_medium": &in.UTMMedium, "utm_campaign": &in.UTMCampaign,
+	}
+}
+
+// DecodeJSON reads a JSON booking object. Unknown keys are ignored, null means absent;
+// a wrong type is ErrMalformed naming the field (never the value).
+func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) {
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&raw); err != nil {
+		return in, "", fmt.Errorf("%w: the body is not a JSON object", ErrMalformed)
+	}
+	if raw == nil {
+		return in, "", fmt.Errorf("%w: the body is not a JSON object", ErrMalformed)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return in, "", fmt.Errorf("%w: unexpected data after the JSON object", ErrMalformed)
+	}
+	fields := stringFields(&in)
+	fields[HoneypotField] = &honeypot
+	for name, dst := range fields {
+		v, ok := raw[name]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return in, "", fmt.Errorf("%w: field %s must be a string", ErrMalformed, name)
+		}
+	}
+	if v, ok := raw["consent_given"]; ok && string(v) != "null" {
+		var b bool
+		var s string
+		switch {
+		case json.Unmarshal(v, &b) == nil:
+		case json.Unmarshal(v, &s) == nil:
+			b = truthy(s)
+		default:
+			return in, "", fmt.Errorf("%w: field consent_given must be a boolean", ErrMalformed)
+		}
+		in.ConsentGiven = &b
+	}
+	return in, honeypot, nil
+}
+
+// DecodeForm reads a form-encoded booking (the HTML form posts this). A checked checkbox
+// sends "on"; an unchecked one sends nothing, which is a missing consent.
+func DecodeForm(form url.Values) (in lead.BookingInput, honeypot string) {
+	for name, dst := range stringFields(&in) {
+		*dst = form.Get(name)
+	}
+	if v, ok := form["consent_given"]; ok && len(v) > 0 {
+		b := truthy(v[0])
+		in.ConsentGiven = &b
+	}
+	return in, form.Get(HoneypotField)
+}
+
+func truthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "on", "1", "yes":
+		return true
+	}
+	return false
+}
