@@ -20,6 +20,8 @@ const usage = `leads — lead intake and sales pipeline service
 Usage:
   leads serve   [flags]   start the HTTP service and the email worker
   leads migrate [flags]   apply database migrations and exit
+  leads token create --name N --role sales|admin   print a new staff API token
+  leads token list | token revoke --name N
   leads version           print the version
 
 Flags of serve and migrate (each has an environment twin):
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return migrate(ctx, cfg, logger, stdout)
 		}
 		return serve(ctx, cfg, logger)
+	case "token":
+		return tokenCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		newConfig(getenv).flags(stdout).PrintDefaults()

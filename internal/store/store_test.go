@@ -294,3 +294,54 @@ func TestStore(t *testing.T) {
 		})
 	})
 }
+
+func TestTokens(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		s := storetest.MustOpen(t, e.URL(t), store.Options{})
+		raw, tok, err := s.CreateToken(ctx, "alice", lead.RoleSales)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(raw) < 40 || tok.Role != lead.RoleSales {
+			t.Fatalf("token %q %+v", raw, tok)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1`, store.HashToken(raw)); n != 1 {
+			t.Fatalf("hash rows = %d", n)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1 OR name = $1`, raw); n != 0 {
+			t.Fatal("raw token stored")
+		}
+		got, err := s.Authenticate(ctx, raw)
+		if err != nil || got.Name != "alice" || got.Role != lead.RoleSales {
+			t.Fatalf("authenticate: %+v %v", got, err)
+		}
+		for _, bad := range []string{"", raw + "x", raw[:len(raw)-1], "lds_nope"} {
+			if _, err := s.Authenticate(ctx, bad); lead.ErrorCode(err) != lead.CodeUnauthorized {
+				t.Fatalf("Authenticate(%q) = %v", bad, err)
+			}
+		}
+		if _, _, err := s.CreateToken(ctx, "alice", lead.RoleAdmin); lead.ErrorCode(err) != lead.CodeConflict {
+			t.Fatalf("duplicate name: %v", err)
+		}
+		if _, _, err := s.CreateToken(ctx, "bob", "root"); lead.ErrorCode(err) != lead.CodeInvalid {
+			t.Fatalf("bad role: %v", err)
+		}
+		if err := s.RevokeToken(ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeToken(ctx, "alice"); !errors.Is(err, lead.ErrNotFound) {
+			t.Fatalf("second revoke: %v", err)
+		}
+		if _, err := s.Authenticate(ctx, raw); lead.ErrorCode(err) != lead.CodeUnauthorized {
+			t.Fatalf("revoked token accepted: %v", err)
+		}
+		if _, _, err := s.CreateToken(ctx, "alice", lead.RoleAdmin); err != nil {
+			t.Fatalf("name reuse after revoke: %v", err)
+		}
+		list, err := s.ListTokens(ctx)
+		if err != nil || len(list) != 2 || list[0].RevokedAt == nil || list[1].RevokedAt != nil {
+			t.Fatalf("list %+v %v", list, err)
+		}
+	})
+}
