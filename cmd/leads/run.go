@@ -79,6 +79,7 @@ type config struct {
 	AdminAddr            string
 	AllowPrivateWebhooks bool
 	PublicURL            string
+	MailRetry            time.Duration
 	finish               func() error // converts the parsed raw values
 }
 
@@ -106,7 +107,14 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	str(&c.PublicURL, "public-url", "LEADS_PUBLIC_URL", "", "public base URL for links in emails (default http://ADDR)")
 	allow, _ := strconv.ParseBool(c.getenv("LEADS_ALLOW_PRIVATE_WEBHOOKS"))
 	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", allow, "allow webhook URLs on private networks ($LEADS_ALLOW_PRIVATE_WEBHOOKS)")
+	mailRetry := "5s"
+	str(&mailRetry, "mail-retry", "LEADS_MAIL_RETRY", "5s", "first retry delay of a failed email, doubled per attempt up to 1h, for 24h")
 	c.finish = func() error {
+		mr, err := time.ParseDuration(mailRetry)
+		if err != nil || mr <= 0 {
+			return fmt.Errorf("--mail-retry %q: want a positive duration like 5s", mailRetry)
+		}
+		c.MailRetry = mr
 		d, err := time.ParseDuration(retention)
 		if err != nil || d <= 0 {
 			return fmt.Errorf("--ip-retention %q: want a positive duration like 720h", retention)

@@ -84,7 +84,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		(&jobs.EmailWorker{Store: st, Sender: sender, Renderer: renderer, Logger: logger,
-			PrivacyURL: cfg.PublicURL + "/privacy"}).Run(workCtx)
+			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry}).Run(workCtx)
 	})
 
 	errc := make(chan error, 1)
