@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/intake"
+	"github.com/norsedigital/leads/internal/metrics"
 	"github.com/norsedigital/leads/internal/store"
+	"github.com/norsedigital/leads/internal/web"
 )
 
 // Deps is everything the API needs; NewServer wires nothing else.
@@ -19,13 +21,34 @@ type Deps struct {
 	Now      func() time.Time
 	ClientIP *ClientIP
 	Version  string
-	// Extra lets other packages (the web pages) register their routes on the same mux.
-	Extra func(mux *http.ServeMux)
+	// Web, when set, serves the HTML pages (booking form, console) from routes.go.
+	Web *web.Pages
+	// Metrics, when set, records every request, and its /metrics page is served here
+	// unless MetricsElsewhere (--admin-addr serves it instead).
+	Metrics          *metrics.Metrics
+	MetricsElsewhere bool
 }
 
 type server struct {
 	Deps
-	mux *http.ServeMux
+	mux *routeMux
+}
+
+// routeMux is a ServeMux that remembers the patterns registered on it, so that tests can
+// hold the OpenAPI document against the routes the server really has.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
 }
 
 // NewServer returns the service's handler with its middleware.
@@ -39,12 +62,16 @@ func NewServer(d Deps) http.Handler {
 	if d.ClientIP == nil {
 		d.ClientIP, _ = NewClientIP(nil)
 	}
-	s := &server{Deps: d, mux: http.NewServeMux()}
+	s := &server{Deps: d, mux: &routeMux{ServeMux: http.NewServeMux()}}
 	s.routes()
-	if d.Extra != nil {
-		d.Extra(s.mux)
-	}
-	return s.logRequests(s.recoverPanics(s.mux))
+	return s.logRequests(s.recordMetrics(s.recoverPanics(s.mux)))
+}
+
+// Routes returns every route pattern a server built from d registers, in order.
+func Routes(d Deps) []string {
+	s := &server{Deps: d, mux: &routeMux{ServeMux: http.NewServeMux()}}
+	s.routes()
+	return s.mux.patterns
 }
 
 // maxBody is the largest request body accepted (413 beyond).

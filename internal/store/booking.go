@@ -66,7 +66,7 @@ func (s *Store) Book(ctx context.Context, p BookingParams) (BookingResult, error
 		}
 		if idemHash != "" {
 			var body string
-			err := tx.QueryRowContext(ctx, `SELECT response FROM idempotency_keys WHERE key_hash = $1 AND created_at > $2`,
+			err := s.txQueryRow(ctx, tx, sqlIdempotencyGet,
 				idemHash, ts(now.Add(-IdempotencyTTL))).Scan(&body)
 			if err == nil {
 				res = BookingResult{Replayed: true, Response: []byte(body)}
@@ -77,7 +77,7 @@ func (s *Store) Book(ctx context.Context, p BookingParams) (BookingResult, error
 			}
 		}
 		if p.RateLimit > 0 {
-			if err := checkRate(ctx, tx, p, now); err != nil {
+			if err := s.checkRate(ctx, tx, p, now); err != nil {
 				return err
 			}
 		}
@@ -88,24 +88,7 @@ func (s *Store) Book(ctx context.Context, p BookingParams) (BookingResult, error
 			note += ": " + b.Message
 		}
 		// Existing values are never overwritten; empty optional fields are filled in.
-		err := tx.QueryRowContext(ctx, `
-INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name,
-	organization_type, organization_size, role_title, source, status, message, utm_source, utm_medium,
-	utm_campaign, ip_address, consent_given, consent_timestamp, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15, $16, TRUE, $17, $17, $17)
-ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
-	updated_at        = excluded.updated_at,
-	notes             = CASE WHEN leads.notes IS NULL OR leads.notes = '' THEN CAST($18 AS TEXT)
-	                         ELSE leads.notes || CAST($19 AS TEXT) || CAST($18 AS TEXT) END,
-	phone             = COALESCE(leads.phone, excluded.phone),
-	organization_type = COALESCE(leads.organization_type, excluded.organization_type),
-	organization_size = COALESCE(leads.organization_size, excluded.organization_size),
-	role_title        = COALESCE(leads.role_title, excluded.role_title),
-	message           = COALESCE(leads.message, excluded.message),
-	utm_source        = COALESCE(leads.utm_source, excluded.utm_source),
-	utm_medium        = COALESCE(leads.utm_medium, excluded.utm_medium),
-	utm_campaign      = COALESCE(leads.utm_campaign, excluded.utm_campaign)
-RETURNING id`,
+		err := s.txQueryRow(ctx, tx, sqlUpsertLead,
 			newLeadID, b.FirstName, b.LastName, b.Email, b.EmailNormalized, nullStr(b.Phone), b.OrganizationName,
 			nullStr(b.OrganizationType), nullStr(b.OrganizationSize), nullStr(b.RoleTitle), lead.SourceDemoBooking,
 			nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign), nullStr(p.IP),
@@ -117,11 +100,7 @@ RETURNING id`,
 		res.BookingID = bookingID
 		res.NewLead = res.LeadID == newLeadID
 
-		if _, err := tx.ExecContext(ctx, `
-INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
-	organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
-	consent_version, consent_timestamp, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`,
+		if _, err := s.txExec(ctx, tx, sqlInsertBooking,
 			bookingID, res.LeadID, b.FirstName, b.LastName, b.Email, nullStr(b.Phone), b.OrganizationName,
 			nullStr(b.OrganizationType), nullStr(b.OrganizationSize), nullStr(b.RoleTitle), nullStr(b.Message),
 			nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign), nullStr(p.IP), nullStr(p.UserAgent),
@@ -133,8 +112,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 		if res.NewLead {
 			event = EventCreated
 		}
-		if err := insertEvent(ctx, tx, res.LeadID, event, ActorPublic, map[string]any{
-			"booking_id": bookingID, "source": lead.SourceDemoBooking}, now); err != nil {
+		if _, err := s.txExec(ctx, tx, insertEventSQL, newID(), res.LeadID, event, ActorPublic,
+			`{"booking_id":"`+bookingID+`","source":"`+string(lead.SourceDemoBooking)+`"}`, ts(now)); err != nil {
+			return err
+		}
+		if err := s.bookingWebhooks(ctx, tx, res, p, now); err != nil {
 			return err
 		}
 
@@ -143,7 +125,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 			// The lead row is locked by the upsert until commit, so this check and the insert
 			// below cannot interleave with another booking of the same lead.
 			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM email_jobs WHERE lead_id = $1 AND created_at > $2 LIMIT 1`,
+			err := s.txQueryRow(ctx, tx, sqlRecentEmail,
 				res.LeadID, ts(now.Add(-confirmationInterval))).Scan(&one)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
@@ -153,9 +135,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 			}
 		}
 		if due {
-			if _, err := tx.ExecContext(ctx, `
-INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
-VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`, newID(), res.LeadID, bookingID, ts(now)); err != nil {
+			if _, err := s.txExec(ctx, tx, sqlInsertEmailJob, newID(), res.LeadID, bookingID, ts(now)); err != nil {
 				return err
 			}
 			res.EmailQueued = true
@@ -168,9 +148,7 @@ VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`, newID(), res.LeadID, bookingID, 
 			}
 			res.Response = body
 			// an expired key of the same hash is replaced
-			if _, err := tx.ExecContext(ctx, `
-INSERT INTO idempotency_keys (key_hash, response, created_at) VALUES ($1, $2, $3)
-ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = excluded.created_at`,
+			if _, err := s.txExec(ctx, tx, sqlIdempotencyPut,
 				idemHash, string(body), ts(now)); err != nil {
 				return err
 			}
@@ -188,8 +166,8 @@ ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = 
 
 // checkRate refuses the booking when the IP already has RateLimit bookings in the window.
 // Runs under the per-IP lock, so concurrent bookings of one IP see each other.
-func checkRate(ctx context.Context, tx *sql.Tx, p BookingParams, now time.Time) error {
-	rows, err := tx.QueryContext(ctx, `SELECT created_at FROM bookings WHERE ip_address = $1 AND created_at > $2 ORDER BY created_at`,
+func (s *Store) checkRate(ctx context.Context, tx *sql.Tx, p BookingParams, now time.Time) error {
+	rows, err := s.txQuery(ctx, tx, sqlRecentBookingsOfIP,
 		p.IP, ts(now.Add(-p.RateWindow)))
 	if err != nil {
 		return err
@@ -233,12 +211,53 @@ const (
 	ActorPublic = "public"
 )
 
+const insertEventSQL = `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
+
 func insertEvent(ctx context.Context, tx *sql.Tx, leadID, typ, actor string, details map[string]any, now time.Time) error {
 	d, err := json.Marshal(details)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err = tx.ExecContext(ctx, insertEventSQL,
 		newID(), leadID, typ, actor, string(d), ts(now))
 	return err
 }
+
+// The booking statements, prepared once on SQLite (see Store.txExec).
+const (
+	sqlIdempotencyGet = `SELECT response FROM idempotency_keys WHERE key_hash = $1 AND created_at > $2`
+	sqlUpsertLead     = `
+INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name,
+	organization_type, organization_size, role_title, source, status, message, utm_source, utm_medium,
+	utm_campaign, ip_address, consent_given, consent_timestamp, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15, $16, TRUE, $17, $17, $17)
+ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
+	updated_at        = excluded.updated_at,
+	notes             = CASE WHEN leads.notes IS NULL OR leads.notes = '' THEN CAST($18 AS TEXT)
+	                         ELSE leads.notes || CAST($19 AS TEXT) || CAST($18 AS TEXT) END,
+	phone             = COALESCE(leads.phone, excluded.phone),
+	organization_type = COALESCE(leads.organization_type, excluded.organization_type),
+	organization_size = COALESCE(leads.organization_size, excluded.organization_size),
+	role_title        = COALESCE(leads.role_title, excluded.role_title),
+	message           = COALESCE(leads.message, excluded.message),
+	utm_source        = COALESCE(leads.utm_source, excluded.utm_source),
+	utm_medium        = COALESCE(leads.utm_medium, excluded.utm_medium),
+	utm_campaign      = COALESCE(leads.utm_campaign, excluded.utm_campaign)
+RETURNING id`
+	sqlInsertBooking = `
+INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
+	organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
+	consent_version, consent_timestamp, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`
+	sqlRecentEmail    = `SELECT 1 FROM email_jobs WHERE lead_id = $1 AND created_at > $2 LIMIT 1`
+	sqlInsertEmailJob = `
+INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
+VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`
+	sqlIdempotencyPut = `
+INSERT INTO idempotency_keys (key_hash, response, created_at) VALUES ($1, $2, $3)
+ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = excluded.created_at`
+	sqlRecentBookingsOfIP = `SELECT created_at FROM bookings WHERE ip_address = $1 AND created_at > $2 ORDER BY created_at`
+)
+
+// hotStatements are prepared eagerly after migration.
+var hotStatements = []string{sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlRecentEmail, sqlInsertEmailJob, sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL}
