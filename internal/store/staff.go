@@ -1,0 +1,385 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/norsedigital/leads/internal/lead"
+)
+
+// MaxNotesLength is the most code points a lead's notes may hold in total (SPEC §2).
+const MaxNotesLength = 100_000
+
+// Event is one row of a lead's audit trail. Details never hold personal data.
+type Event struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Actor     string          `json:"actor"`
+	Details   json.RawMessage `json:"details"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Booking is one accepted demo booking as submitted, with what the edge knew about it.
+type Booking struct {
+	ID               string    `json:"id"`
+	LeadID           string    `json:"lead_id"`
+	FirstName        string    `json:"first_name"`
+	LastName         string    `json:"last_name"`
+	Email            string    `json:"email"`
+	Phone            *string   `json:"phone"`
+	OrganizationName string    `json:"organization_name"`
+	OrganizationType *string   `json:"organization_type"`
+	OrganizationSize *string   `json:"organization_size"`
+	RoleTitle        *string   `json:"role_title"`
+	Message          *string   `json:"message"`
+	UTMSource        *string   `json:"utm_source"`
+	UTMMedium        *string   `json:"utm_medium"`
+	UTMCampaign      *string   `json:"utm_campaign"`
+	IPAddress        *string   `json:"ip_address"`
+	UserAgent        *string   `json:"user_agent"`
+	ConsentVersion   string    `json:"consent_version"`
+	ConsentTimestamp time.Time `json:"consent_timestamp"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+// LeadETag is the strong entity tag of a lead: the quoted SHA-256 of its JSON form. It is
+// derived from the stored row alone, so every instance computes the same tag.
+func LeadETag(l lead.Lead) string {
+	b, err := json.Marshal(l)
+	if err != nil {
+		// a Lead holds only strings, bools and times: it always marshals
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:]) + `"`
+}
+
+// emailTaken is raised inside a transaction when the unique index refuses an email; the
+// holder is looked up after the rollback (PostgreSQL cannot query an aborted transaction).
+type emailTaken struct{ normalized string }
+
+func (e emailTaken) Error() string { return "email already belongs to a live lead" }
+
+// errRowMoved reports that the row changed between the read and the conditional write.
+var errRowMoved = errors.New("lead changed during update")
+
+// maxAttempts bounds the retries of a write that lost a race it can safely redo.
+const maxAttempts = 3
+
+// CreateLead stores a lead that staff or an import validated (lead.ValidateCreate) and
+// writes its created event. ID, timestamps and anonymized_at are the store's; no email is
+// enqueued. An address that a live lead already has is refused with a CodeConflict error
+// carrying ExistingLeadID; the unique index decides, so concurrent creates cannot both win.
+func (s *Store) CreateLead(ctx context.Context, l lead.Lead, actor string) (lead.Lead, error) {
+	if !l.ConsentGiven || l.ConsentTimestamp == nil {
+		return lead.Lead{}, lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: "consent_given", Rule: lead.RuleGDPRConsent,
+			Message: "Consent and its timestamp are required."}}})
+	}
+	normalized := lead.NormalizeEmail(l.Email)
+	for attempt := 1; ; attempt++ {
+		var out lead.Lead
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			now := s.now().UTC()
+			row := tx.QueryRowContext(ctx, `
+INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name, organization_type,
+	organization_size, role_title, source, status, notes, message, utm_source, utm_medium, utm_campaign, ip_address,
+	consent_given, consent_timestamp, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $20)
+RETURNING `+leadColumns,
+				newID(), l.FirstName, l.LastName, l.Email, normalized, ptrArg(l.Phone), l.OrganizationName,
+				ptrArg(l.OrganizationType), ptrArg(l.OrganizationSize), ptrArg(l.RoleTitle), string(l.Source), string(l.Status),
+				ptrArg(l.Notes), ptrArg(l.Message), ptrArg(l.UTMSource), ptrArg(l.UTMMedium), ptrArg(l.UTMCampaign),
+				ptrArg(l.IPAddress), ts(*l.ConsentTimestamp), ts(now))
+			var err error
+			if out, err = scanLead(row); err != nil {
+				if s.d.isUniqueViolation(err) {
+					return emailTaken{normalized}
+				}
+				return err
+			}
+			return insertEvent(ctx, tx, out.ID, EventCreated, actor, map[string]any{"source": out.Source}, now)
+		})
+		var taken emailTaken
+		if errors.As(err, &taken) {
+			if retry, err := s.emailConflict(ctx, taken, attempt); !retry {
+				return lead.Lead{}, err
+			}
+			continue
+		}
+		return out, err
+	}
+}
+
+// emailConflict is the dedup conflict naming the live lead that holds the address. When
+// that lead was erased after the unique index refused, the caller may retry instead.
+func (s *Store) emailConflict(ctx context.Context, taken emailTaken, attempt int) (retry bool, err error) {
+	conflict := &lead.Error{Code: lead.CodeConflict, Rule: lead.RuleDeduplication,
+		Message: "a lead with this email address already exists"}
+	err = s.read.QueryRowContext(ctx, `SELECT id FROM leads WHERE email_normalized = $1 AND anonymized_at IS NULL`,
+		taken.normalized).Scan(&conflict.ExistingLeadID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return attempt < maxAttempts, conflict
+	case err != nil:
+		return false, s.mapErr(err)
+	}
+	return false, conflict
+}
+
+// PatchLead applies a JSON merge patch of contact fields and status (lead.ValidatePatch)
+// in one transaction: read the row locked, check ifMatch (the lead's ETag must be one of
+// them; nil means no precondition), refuse erased leads, validate, write, and record an
+// updated event (field names only) and a status_changed event. A patch that changes
+// nothing writes nothing. The write is also conditional on the updated_at that was read,
+// so two writers holding the same ETag can never both succeed.
+func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, ifMatch []string, actor string) (lead.Lead, error) {
+	if !validID(id) {
+		return lead.Lead{}, lead.ErrNotFound
+	}
+	for attempt := 1; ; attempt++ {
+		var out lead.Lead
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			cur, err := s.lockLead(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if ifMatch != nil && !slices.Contains(ifMatch, LeadETag(cur)) {
+				return &lead.Error{Code: lead.CodePrecondition,
+					Message: "the lead has changed since its ETag was read (If-Match); fetch it again"}
+			}
+			if cur.AnonymizedAt != nil {
+				return errErased()
+			}
+			next, res := lead.ValidatePatch(cur, patch)
+			if !res.OK() {
+				e := lead.Invalid(res)
+				if slices.ContainsFunc(res.Errors, func(i lead.Issue) bool { return i.Rule == lead.RuleStatusTransition }) {
+					e.Allowed = lead.NextStatuses(cur.Status)
+				}
+				return e
+			}
+			fields := changedFields(cur, next)
+			if len(fields) == 0 && next.Status == cur.Status {
+				out = cur
+				return nil
+			}
+			now := nextUpdatedAt(s.now(), cur)
+			row := tx.QueryRowContext(ctx, `
+UPDATE leads SET first_name = $2, last_name = $3, email = $4, email_normalized = $5, phone = $6,
+	organization_name = $7, organization_type = $8, organization_size = $9, role_title = $10, message = $11,
+	utm_source = $12, utm_medium = $13, utm_campaign = $14, status = $15, updated_at = $16
+WHERE id = $1 AND updated_at = $17 AND anonymized_at IS NULL
+RETURNING `+leadColumns,
+				id, next.FirstName, next.LastName, next.Email, lead.NormalizeEmail(next.Email), ptrArg(next.Phone),
+				next.OrganizationName, ptrArg(next.OrganizationType), ptrArg(next.OrganizationSize), ptrArg(next.RoleTitle),
+				ptrArg(next.Message), ptrArg(next.UTMSource), ptrArg(next.UTMMedium), ptrArg(next.UTMCampaign),
+				string(next.Status), ts(now), ts(cur.UpdatedAt))
+			if out, err = scanLead(row); err != nil {
+				switch {
+				case errors.Is(err, sql.ErrNoRows):
+					return errRowMoved
+				case s.d.isUniqueViolation(err):
+					return emailTaken{lead.NormalizeEmail(next.Email)}
+				}
+				return err
+			}
+			if len(fields) > 0 {
+				if err := insertEvent(ctx, tx, id, EventUpdated, actor, map[string]any{"fields": fields}, now); err != nil {
+					return err
+				}
+			}
+			if next.Status != cur.Status {
+				return insertEvent(ctx, tx, id, EventStatusChanged, actor, map[string]any{"from": cur.Status, "to": next.Status}, now)
+			}
+			return nil
+		})
+		if errors.Is(err, errRowMoved) && attempt < maxAttempts {
+			continue // the retry reads the new row and re-checks If-Match against it
+		}
+		var taken emailTaken
+		if errors.As(err, &taken) {
+			if retry, err := s.emailConflict(ctx, taken, attempt); !retry {
+				return lead.Lead{}, err
+			}
+			continue
+		}
+		return out, err
+	}
+}
+
+// AppendNote appends one sales note (lead.ValidateNote) to a lead's notes as a line
+// stamped with the time and the actor, and writes a note_added event without the text.
+// Notes are never rewritten, and their total stays within MaxNotesLength.
+func (s *Store) AppendNote(ctx context.Context, id, text, actor string) (lead.Lead, error) {
+	text, res := lead.ValidateNote(text)
+	if !res.OK() {
+		return lead.Lead{}, lead.Invalid(res)
+	}
+	if !validID(id) {
+		return lead.Lead{}, lead.ErrNotFound
+	}
+	var out lead.Lead
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := s.lockLead(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if cur.AnonymizedAt != nil {
+			return errErased()
+		}
+		now := nextUpdatedAt(s.now(), cur)
+		notes := fmt.Sprintf("[%s] %s: %s", now.Format(time.RFC3339), actor, text)
+		if cur.Notes != nil && *cur.Notes != "" {
+			notes = *cur.Notes + "\n" + notes
+		}
+		if utf8.RuneCountInString(notes) > MaxNotesLength {
+			return lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: "text", Rule: lead.RuleFieldLength,
+				Message: fmt.Sprintf("Notes may hold at most %d characters in total; this note does not fit.", MaxNotesLength)}}})
+		}
+		out, err = scanLead(tx.QueryRowContext(ctx,
+			`UPDATE leads SET notes = $2, updated_at = $3 WHERE id = $1 RETURNING `+leadColumns, id, notes, ts(now)))
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, id, EventNoteAdded, actor, map[string]any{}, now)
+	})
+	return out, err
+}
+
+// ListEvents returns a lead's audit trail, oldest first, or lead.ErrNotFound.
+func (s *Store) ListEvents(ctx context.Context, leadID string) ([]Event, error) {
+	if err := s.leadExists(ctx, leadID); err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT id, type, actor, details, created_at FROM lead_events WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
+	if err != nil {
+		return nil, s.mapErr(err)
+	}
+	defer rows.Close()
+	out := []Event{}
+	for rows.Next() {
+		var e Event
+		var details string
+		if err := rows.Scan(&e.ID, &e.Type, &e.Actor, &details, (*dbTime)(&e.CreatedAt)); err != nil {
+			return nil, s.mapErr(err)
+		}
+		if !json.Valid([]byte(details)) {
+			details = "{}" // never let one bad row break the whole answer
+		}
+		e.Details = json.RawMessage(details)
+		out = append(out, e)
+	}
+	return out, s.mapErr(rows.Err())
+}
+
+// ListBookings returns a lead's bookings, newest first, or lead.ErrNotFound.
+func (s *Store) ListBookings(ctx context.Context, leadID string) ([]Booking, error) {
+	if err := s.leadExists(ctx, leadID); err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx, `
+SELECT id, lead_id, first_name, last_name, email, phone, organization_name, organization_type, organization_size,
+	role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent, consent_version,
+	consent_timestamp, created_at
+FROM bookings WHERE lead_id = $1 ORDER BY created_at DESC, id DESC`, leadID)
+	if err != nil {
+		return nil, s.mapErr(err)
+	}
+	defer rows.Close()
+	out := []Booking{}
+	for rows.Next() {
+		var b Booking
+		var phone, oType, oSize, role, msg, us, um, uc, ip, ua sql.NullString
+		if err := rows.Scan(&b.ID, &b.LeadID, &b.FirstName, &b.LastName, &b.Email, &phone, &b.OrganizationName,
+			&oType, &oSize, &role, &msg, &us, &um, &uc, &ip, &ua, &b.ConsentVersion,
+			(*dbTime)(&b.ConsentTimestamp), (*dbTime)(&b.CreatedAt)); err != nil {
+			return nil, s.mapErr(err)
+		}
+		b.Phone, b.OrganizationType, b.OrganizationSize, b.RoleTitle = strPtr(phone), strPtr(oType), strPtr(oSize), strPtr(role)
+		b.Message, b.UTMSource, b.UTMMedium, b.UTMCampaign = strPtr(msg), strPtr(us), strPtr(um), strPtr(uc)
+		b.IPAddress, b.UserAgent = strPtr(ip), strPtr(ua)
+		out = append(out, b)
+	}
+	return out, s.mapErr(rows.Err())
+}
+
+// lockLead reads a lead inside tx, locked until commit, or returns lead.ErrNotFound.
+func (s *Store) lockLead(ctx context.Context, tx *sql.Tx, id string) (lead.Lead, error) {
+	l, err := scanLead(tx.QueryRowContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE id = $1 `+s.d.forUpdate(), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, lead.ErrNotFound
+	}
+	return l, err
+}
+
+func (s *Store) leadExists(ctx context.Context, id string) error {
+	if !validID(id) {
+		return lead.ErrNotFound
+	}
+	var one int
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM leads WHERE id = $1`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return lead.ErrNotFound
+	}
+	return s.mapErr(err)
+}
+
+func errErased() error {
+	return &lead.Error{Code: lead.CodeConflict, Message: "the lead has been erased (anonymized) and can no longer be changed"}
+}
+
+// nextUpdatedAt is the clock's time, but always after the row's current updated_at, so
+// that updated_at changes on every write and the conditional UPDATE above is a true
+// version check even when two writes share a clock tick.
+func nextUpdatedAt(now time.Time, cur lead.Lead) time.Time {
+	now = now.UTC().Truncate(time.Microsecond)
+	if !now.After(cur.UpdatedAt) {
+		now = cur.UpdatedAt.Add(time.Microsecond)
+	}
+	return now
+}
+
+// changedFields names the patchable contact fields whose values differ, in column order.
+func changedFields(a, b lead.Lead) []string {
+	var out []string
+	eq := func(x, y *string) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"first_name", a.FirstName == b.FirstName},
+		{"last_name", a.LastName == b.LastName},
+		{"email", a.Email == b.Email},
+		{"phone", eq(a.Phone, b.Phone)},
+		{"organization_name", a.OrganizationName == b.OrganizationName},
+		{"organization_type", eq(a.OrganizationType, b.OrganizationType)},
+		{"organization_size", eq(a.OrganizationSize, b.OrganizationSize)},
+		{"role_title", eq(a.RoleTitle, b.RoleTitle)},
+		{"message", eq(a.Message, b.Message)},
+		{"utm_source", eq(a.UTMSource, b.UTMSource)},
+		{"utm_medium", eq(a.UTMMedium, b.UTMMedium)},
+		{"utm_campaign", eq(a.UTMCampaign, b.UTMCampaign)},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// ptrArg passes an optional column: NULL when absent.
+func ptrArg(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
