@@ -1,0 +1,275 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/norsedigital/leads/internal/intake"
+	"github.com/norsedigital/leads/internal/lead"
+)
+
+// formField is one input of the booking form as the template draws it.
+type formField struct {
+	Name, Label, Type, Autocomplete, Hint string
+	MaxLength                             int
+	Options                               []string // of a select
+	Required                              bool
+	Value, Error, Warning                 string
+	Autofocus                             bool
+}
+
+// DescribedBy lists the ids of the texts that describe the field: hint, error, warning.
+func (f formField) DescribedBy() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, f.Name+"-hint")
+	}
+	if f.Error != "" {
+		ids = append(ids, f.Name+"-error")
+	}
+	if f.Warning != "" {
+		ids = append(ids, f.Name+"-warning")
+	}
+	return strings.Join(ids, " ")
+}
+
+// bookingFields are the visible fields in form order; the error summary follows it.
+var bookingFields = []formField{
+	{Name: "first_name", Label: "First name", Type: "text", Autocomplete: "given-name", MaxLength: 100, Required: true},
+	{Name: "last_name", Label: "Last name", Type: "text", Autocomplete: "family-name", MaxLength: 100, Required: true},
+	{Name: "email", Label: "Work email", Type: "email", Autocomplete: "email", MaxLength: 254, Required: true,
+		Hint: "We send the confirmation here."},
+	{Name: "phone", Label: "Phone", Type: "tel", Autocomplete: "tel", MaxLength: 40,
+		Hint: "With country code if outside Norway, e.g. +47 22 33 44 55."},
+	{Name: "organization_name", Label: "Organization", Type: "text", Autocomplete: "organization", MaxLength: 200, Required: true},
+	{Name: "organization_type", Label: "Type of organization", Type: "text", MaxLength: 100,
+		Hint: "For example non-profit, public sector or membership organization."},
+	{Name: "organization_size", Label: "Number of mentors and volunteers", Type: "select", MaxLength: 50,
+		Options: []string{"1-9", "10-49", "50-249", "250-999", "1000+"}},
+	{Name: "role_title", Label: "Your role", Type: "text", Autocomplete: "organization-title", MaxLength: 100},
+	{Name: "message", Label: "What would you like to see in the demo?", Type: "textarea", MaxLength: 5000},
+}
+
+var utmFields = []string{"utm_source", "utm_medium", "utm_campaign"}
+
+type issueLink struct{ Field, Message string }
+
+type bookingData struct {
+	chrome
+	Fields         map[string]formField
+	UTM            map[string]string
+	ConsentChecked bool
+	ConsentError   string
+	ConsentFocus   bool
+	ConsentVersion string
+	IdempotencyKey string
+	Summary        []issueLink
+	// Banner is a message for the whole form (rate limit, outage).
+	Banner string
+}
+
+// BookingForm is GET /: the empty form, with utm_* carried over from the page's own URL.
+func (p *Pages) BookingForm(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d := p.newBookingData(url.Values{}, q.Get("embed") == "1")
+	for _, name := range utmFields {
+		d.UTM[name] = q.Get(name)
+	}
+	dropInvalidUTM(d.UTM)
+	p.render(w, r, http.StatusOK, "public_booking", d)
+}
+
+// SubmitBooking is POST /: the form-encoded booking through the same intake as the JSON
+// API. Errors re-render the form (422) with what was typed; success redirects to the
+// thank-you page (POST-redirect-GET); a full rate limit re-renders with 429.
+func (p *Pages) SubmitBooking(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		p.formError(w, r, err)
+		return
+	}
+	form := r.PostForm
+	in, honeypot := intake.DecodeForm(form)
+	embed := form.Get("embed") == "1"
+	key := form.Get("idempotency_key")
+	if !idemKey.MatchString(key) {
+		key = ""
+	}
+	res, err := p.cfg.Intake.Book(r.Context(), in, intake.Meta{
+		IP: p.cfg.ClientIP(r), UserAgent: clip(r.UserAgent(), 500), IdempotencyKey: key, Honeypot: honeypot,
+	})
+	if err == nil {
+		v := url.Values{"ref": {res.BookingID}}
+		for _, wi := range res.Warnings {
+			if wi.Field == "phone" {
+				v.Set("phone", "unrecognized")
+			}
+		}
+		if embed {
+			v.Set("embed", "1")
+		}
+		http.Redirect(w, r, "/thanks?"+v.Encode(), http.StatusSeeOther)
+		return
+	}
+	d := p.newBookingData(form, embed)
+	if key != "" {
+		d.IdempotencyKey = key // nothing was stored under it: the corrected form may reuse it
+	}
+	var de *lead.Error
+	if !errors.As(err, &de) {
+		p.internalErrorForm(w, r, d, err)
+		return
+	}
+	switch de.Code {
+	case lead.CodeInvalid:
+		d.applyIssues(de.Issues, de.Warnings)
+		d.Title = "Error: " + d.Title
+		p.render(w, r, http.StatusUnprocessableEntity, "public_booking", d)
+	case lead.CodeRateLimited:
+		wait := de.RetryAfter
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		d.Banner = fmt.Sprintf("We have received several bookings from your network in the last hour, so we cannot take another one right now. "+
+			"Please try again in %s (after %s UTC). What you typed is still here.",
+			humanDuration(wait), p.cfg.Now().Add(wait).UTC().Format("15:04"))
+		d.Title = "Please try again later"
+		p.render(w, r, http.StatusTooManyRequests, "public_booking", d)
+	default:
+		p.internalErrorForm(w, r, d, err)
+	}
+}
+
+// internalErrorForm keeps the typed form on an outage, with a banner instead of an error page.
+func (p *Pages) internalErrorForm(w http.ResponseWriter, r *http.Request, d bookingData, err error) {
+	status := http.StatusServiceUnavailable
+	if lead.ErrorCode(err) != lead.CodeUnavailable {
+		status = http.StatusInternalServerError
+		p.cfg.Logger.Error("booking form: internal error", "request_id", w.Header().Get("X-Request-Id"), "error", err.Error())
+	}
+	d.Banner = "Sorry, we could not save your booking because of a problem on our side. Nothing was stored. Please try again in a minute."
+	d.RequestID = w.Header().Get("X-Request-Id")
+	p.render(w, r, status, "public_booking", d)
+}
+
+func (p *Pages) newBookingData(form url.Values, embed bool) bookingData {
+	d := bookingData{
+		chrome:         chrome{Title: "Book a demo of Meander", Embed: embed},
+		Fields:         map[string]formField{},
+		UTM:            map[string]string{},
+		ConsentChecked: form.Get("consent_given") != "",
+		ConsentVersion: p.cfg.Intake.ConsentVersion,
+		IdempotencyKey: newIdemKey(),
+	}
+	for _, f := range bookingFields {
+		f.Value = form.Get(f.Name)
+		if f.Options != nil && f.Value != "" && !slices.Contains(f.Options, f.Value) {
+			// the column is free text: keep a value the list does not offer
+			f.Options = append(slices.Clip(f.Options), f.Value)
+		}
+		d.Fields[f.Name] = f
+	}
+	for _, name := range utmFields {
+		d.UTM[name] = form.Get(name)
+	}
+	return d
+}
+
+// applyIssues puts each error and warning beside its field, builds the summary in form
+// order and moves focus to the first invalid field.
+func (d *bookingData) applyIssues(errs, warns []lead.Issue) {
+	for _, is := range warns {
+		if f, ok := d.Fields[is.Field]; ok {
+			f.Warning = is.Message
+			d.Fields[is.Field] = f
+		}
+	}
+	byField := map[string]string{}
+	for _, is := range errs {
+		if byField[is.Field] == "" {
+			byField[is.Field] = is.Message
+		} else {
+			byField[is.Field] += " " + is.Message
+		}
+	}
+	focused := false
+	for _, f := range bookingFields {
+		msg := byField[f.Name]
+		if msg == "" {
+			continue
+		}
+		ff := d.Fields[f.Name]
+		ff.Error = msg
+		ff.Autofocus = !focused
+		focused = true
+		d.Fields[f.Name] = ff
+		d.Summary = append(d.Summary, issueLink{Field: f.Name, Message: msg})
+	}
+	if msg := byField["consent_given"]; msg != "" {
+		d.ConsentError = "Please tick the box to agree, so that we may store your details and contact you."
+		d.ConsentFocus = !focused
+		focused = true
+		d.Summary = append(d.Summary, issueLink{Field: "consent_given", Message: d.ConsentError})
+	}
+	// hidden fields cannot be fixed by the person; say so rather than hide the refusal
+	for _, name := range utmFields {
+		if msg := byField[name]; msg != "" {
+			d.Summary = append(d.Summary, issueLink{Message: msg + " (This comes from the link you followed; open the form without it.)"})
+		}
+	}
+}
+
+// dropInvalidUTM blanks utm_* values that the booking would refuse: they are hidden, so
+// the person could not fix them, and campaign data is not worth a failed booking.
+func dropInvalidUTM(utm map[string]string) {
+	consent := true
+	_, res := lead.ValidateBooking(lead.BookingInput{FirstName: "x", LastName: "x", Email: "x@example.org",
+		OrganizationName: "x", ConsentGiven: &consent,
+		UTMSource: utm["utm_source"], UTMMedium: utm["utm_medium"], UTMCampaign: utm["utm_campaign"]})
+	for _, is := range res.Errors {
+		delete(utm, is.Field)
+	}
+}
+
+// idemKey is the shape of the form's own Idempotency-Key: a double-clicked submit button
+// books once.
+var idemKey = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+func newIdemKey() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func humanDuration(d time.Duration) string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	switch {
+	case m <= 1:
+		return "a minute"
+	case m < 60:
+		return fmt.Sprintf("%d minutes", m)
+	}
+	h := (m + 59) / 60
+	if h == 1 {
+		return "an hour"
+	}
+	return fmt.Sprintf("%d hours", h)
+}
+
+// clip cuts s to at most n bytes of valid UTF-8 without NULs (headers are not validated).
+func clip(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", "")
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}

@@ -1,0 +1,213 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/store"
+)
+
+type leadData struct {
+	chrome
+	Lead lead.Lead
+	// Forward is the next pipeline step; Exits are lost and disqualified. Together they
+	// are lead.NextStatuses: only allowed moves get a button.
+	Forward   []lead.Status
+	Exits     []lead.Status
+	Bookings  []store.Booking
+	Events    []eventView
+	NoteText  string
+	NoteError string
+	Flash     string
+	Banner    string
+	IsAdmin   bool
+}
+
+type eventView struct {
+	store.Event
+	Summary string
+}
+
+// LeadPage is GET /console/leads/{id}: every field, the bookings, the history, the
+// allowed status moves and the note form.
+func (p *Pages) LeadPage(w http.ResponseWriter, r *http.Request) {
+	d, ok := p.loadLead(w, r)
+	if !ok {
+		return
+	}
+	switch r.URL.Query().Get("done") {
+	case "status":
+		d.Flash = "Status changed to " + statusLabel(d.Lead.Status) + "."
+	case "note":
+		d.Flash = "Note added."
+	case "anonymized":
+		d.Flash = "The lead has been anonymized: its personal data is erased."
+	}
+	p.render(w, r, http.StatusOK, "console_lead", d)
+}
+
+// ChangeStatus is POST /console/leads/{id}/status: one of the offered moves. The store
+// checks the transition again, so a stale page cannot make a forbidden move.
+func (p *Pages) ChangeStatus(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	_, err := p.cfg.Store.PatchLead(r.Context(), id, lead.Input{Status: lead.Val(r.PostForm.Get("status"))}, nil, sessionOf(r).Token.Name)
+	if err != nil {
+		p.leadActionFailed(w, r, err, func(d *leadData, de *lead.Error) {
+			d.Banner = "The status was not changed. " + issueText(de)
+		})
+		return
+	}
+	http.Redirect(w, r, "/console/leads/"+id+"?done=status", http.StatusSeeOther)
+}
+
+// AddNote is POST /console/leads/{id}/notes.
+func (p *Pages) AddNote(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	text := r.PostForm.Get("text")
+	_, err := p.cfg.Store.AppendNote(r.Context(), id, text, sessionOf(r).Token.Name)
+	if err != nil {
+		p.leadActionFailed(w, r, err, func(d *leadData, de *lead.Error) {
+			d.NoteText = text
+			if de.Code == lead.CodeInvalid {
+				d.NoteError = issueText(de)
+			} else {
+				d.Banner = "The note was not added. " + de.Message
+			}
+		})
+		return
+	}
+	http.Redirect(w, r, "/console/leads/"+id+"?done=note#notes", http.StatusSeeOther)
+}
+
+// leadActionFailed re-renders the lead page after a refused action: 422 for a rule, 409
+// for an erased lead; anything else is an error page.
+func (p *Pages) leadActionFailed(w http.ResponseWriter, r *http.Request, err error, show func(*leadData, *lead.Error)) {
+	var de *lead.Error
+	if !errors.As(err, &de) || (de.Code != lead.CodeInvalid && de.Code != lead.CodeConflict) {
+		p.leadError(w, r, err)
+		return
+	}
+	d, ok := p.loadLead(w, r)
+	if !ok {
+		return
+	}
+	show(&d, de)
+	d.Title = "Error: " + d.Title
+	status := http.StatusUnprocessableEntity
+	if de.Code == lead.CodeConflict {
+		status = http.StatusConflict
+	}
+	p.render(w, r, status, "console_lead", d)
+}
+
+// loadLead reads everything the lead page shows; on failure it has answered.
+func (p *Pages) loadLead(w http.ResponseWriter, r *http.Request) (leadData, bool) {
+	ctx, id := r.Context(), r.PathValue("id")
+	sess := sessionOf(r)
+	l, err := p.cfg.Store.GetLead(ctx, id)
+	if err != nil {
+		p.leadError(w, r, err)
+		return leadData{}, false
+	}
+	bookings, err := p.cfg.Store.ListBookings(ctx, id)
+	if err != nil {
+		p.leadError(w, r, err)
+		return leadData{}, false
+	}
+	events, err := p.cfg.Store.ListEvents(ctx, id)
+	if err != nil {
+		p.leadError(w, r, err)
+		return leadData{}, false
+	}
+	d := leadData{chrome: chrome{Title: l.FirstName + " " + l.LastName, Session: sess, Nav: "leads"},
+		Lead: l, Bookings: bookings, IsAdmin: sess.Token.Role == lead.RoleAdmin}
+	if l.AnonymizedAt == nil {
+		for _, s := range lead.NextStatuses(l.Status) {
+			if s == lead.StatusLost || s == lead.StatusDisqualified {
+				d.Exits = append(d.Exits, s)
+			} else {
+				d.Forward = append(d.Forward, s)
+			}
+		}
+	}
+	// newest first: what just happened is what people look for
+	for _, e := range slices.Backward(events) {
+		d.Events = append(d.Events, eventView{Event: e, Summary: eventSummary(e)})
+	}
+	return d, true
+}
+
+func (p *Pages) leadError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, lead.ErrNotFound) {
+		p.errorPage(w, r, http.StatusNotFound, "Lead not found", "There is no lead with this address. It may have been mistyped.")
+		return
+	}
+	p.internalError(w, r, err)
+}
+
+// issueText joins the messages of a refused action for a banner or a field.
+func issueText(de *lead.Error) string {
+	if len(de.Issues) == 0 {
+		return de.Message
+	}
+	msgs := make([]string, len(de.Issues))
+	for i, is := range de.Issues {
+		msgs[i] = is.Message
+	}
+	return strings.Join(msgs, " ")
+}
+
+// eventSummary says in words what an audit event recorded. Details hold no personal
+// data, only field names, statuses, ids and counts.
+func eventSummary(e store.Event) string {
+	var det map[string]any
+	_ = json.Unmarshal(e.Details, &det)
+	str := func(k string) string { s, _ := det[k].(string); return s }
+	switch e.Type {
+	case store.EventCreated:
+		if src := str("source"); src != "" {
+			return "Lead created (source: " + sourceLabel(lead.Source(src)) + ")"
+		}
+		return "Lead created"
+	case store.EventBookingLinked:
+		return "Booked a demo again; the booking was linked to this lead"
+	case store.EventStatusChanged:
+		return "Status changed from " + statusLabel(lead.Status(str("from"))) + " to " + statusLabel(lead.Status(str("to")))
+	case store.EventUpdated:
+		var fields []string
+		if list, ok := det["fields"].([]any); ok {
+			for _, f := range list {
+				if s, ok := f.(string); ok {
+					fields = append(fields, strings.ReplaceAll(s, "_", " "))
+				}
+			}
+		}
+		return "Details changed: " + strings.Join(fields, ", ")
+	case store.EventNoteAdded:
+		return "Note added"
+	case store.EventAnonymized:
+		return "Personal data erased (anonymized)"
+	case store.EventExported:
+		return "Data exported (access request)"
+	}
+	keys := make([]string, 0, len(det))
+	for k := range det {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %v", k, det[k])
+	}
+	s := humanize(e.Type)
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return s
+}

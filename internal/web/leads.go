@@ -1,0 +1,70 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/store"
+)
+
+type leadListData struct {
+	chrome
+	Q        string
+	Status   string
+	Source   string
+	Statuses []lead.Status
+	Sources  []lead.Source
+	Leads    []lead.Lead
+	Filtered bool
+	FirstURL string // set when not on the first page
+	NextURL  string
+	Errors   []string
+}
+
+const consolePageSize = 25
+
+// LeadList is GET /console/leads: the leads, newest first, with the status and source
+// filters, search and cursor paging of the API (the same query parameters).
+func (p *Pages) LeadList(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	d := leadListData{chrome: chrome{Title: "Leads", Session: sessionOf(r), Nav: "leads"},
+		Q: v.Get("q"), Status: v.Get("status"), Source: v.Get("source"),
+		Statuses: lead.Statuses, Sources: lead.Sources}
+	d.Filtered = d.Q != "" || d.Status != "" || d.Source != ""
+	q, err := store.ParseListQuery(v)
+	var de *lead.Error
+	if errors.As(err, &de) && de.Code == lead.CodeInvalid {
+		for _, is := range de.Issues {
+			d.Errors = append(d.Errors, is.Message)
+		}
+		d.Title = "Error: " + d.Title
+		p.render(w, r, http.StatusUnprocessableEntity, "console_leads", d)
+		return
+	}
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	page, err := p.cfg.Store.ListLeads(r.Context(), q.Filter, consolePageSize, q.After)
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	d.Leads = page.Items
+	filters := url.Values{}
+	for _, k := range []string{"q", "status", "source"} {
+		if s := v.Get(k); s != "" {
+			filters.Set(k, s)
+		}
+	}
+	if q.After != nil {
+		d.FirstURL = "/console/leads?" + filters.Encode()
+	}
+	if page.Next != nil {
+		filters.Set("cursor", page.Next.String())
+		d.NextURL = "/console/leads?" + filters.Encode()
+	}
+	p.render(w, r, http.StatusOK, "console_leads", d)
+}

@@ -1,0 +1,190 @@
+// Package web is the server-rendered HTML of the service: the public demo booking form and
+// the sales console. Pages use html/template (every value escaped), assets are embedded,
+// no page carries inline script or style, so a strict Content-Security-Policy holds.
+// Routes are registered in internal/httpapi/routes.go with the wrappers of middleware.go.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/norsedigital/leads/internal/intake"
+	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/store"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Config is what the pages need; Store, Intake and ClientIP are required.
+type Config struct {
+	Store  *store.Store
+	Intake *intake.Service
+	// ClientIP resolves the client address of a request (httpapi.ClientIP.Of): the booking
+	// form must rate-limit exactly like the JSON API.
+	ClientIP func(*http.Request) string
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// SessionTTL is how long a console sign-in lasts; 12 hours when zero.
+	SessionTTL time.Duration
+	// IPRetention is stated on the privacy notice; 30 days when zero.
+	IPRetention time.Duration
+}
+
+// Pages serves every HTML page. Build it with New.
+type Pages struct {
+	cfg       Config
+	pages     map[string]*template.Template
+	static    fs.FS
+	assetHash map[string]string
+}
+
+// New parses the templates and fingerprints the static files.
+func New(cfg Config) (*Pages, error) {
+	if cfg.Store == nil || cfg.Intake == nil || cfg.ClientIP == nil {
+		return nil, fmt.Errorf("web: Store, Intake and ClientIP are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.IPRetention <= 0 {
+		cfg.IPRetention = 30 * 24 * time.Hour
+	}
+	p := &Pages{cfg: cfg, pages: map[string]*template.Template{}, assetHash: map[string]string{}}
+	static, err := fs.Sub(assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	p.static = static
+	err = fs.WalkDir(static, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static, name)
+		sum := sha256.Sum256(b)
+		p.assetHash[name] = hex.EncodeToString(sum[:6])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.parseTemplates(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseTemplates builds one template set per page: its layout, the shared partials, and
+// the page itself. Page files are named public_*.html or console_*.html after their layout.
+func (p *Pages) parseTemplates() error {
+	files, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		layout, _, ok := strings.Cut(name, "_")
+		if !ok || (layout != "public" && layout != "console") {
+			continue // layouts and partials
+		}
+		t, err := template.New(name).Funcs(p.funcs()).ParseFS(assets,
+			"templates/layout_"+layout+".html", "templates/partials.html", f)
+		if err != nil {
+			return fmt.Errorf("web: parse %s: %w", f, err)
+		}
+		p.pages[name] = t
+	}
+	return nil
+}
+
+func (p *Pages) funcs() template.FuncMap {
+	return template.FuncMap{
+		"asset": func(name string) string {
+			return "/static/" + name + "?v=" + p.assetHash[name]
+		},
+		"statusLabel": statusLabel,
+		"sourceLabel": sourceLabel,
+		"when":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"whenPtr": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+		"percent": func(r *float64) string { return fmt.Sprintf("%.0f%%", *r*100) },
+		"deref": func(s *string) string {
+			if s == nil {
+				return ""
+			}
+			return *s
+		},
+	}
+}
+
+// render writes page with status. The template runs into a buffer first, so a template
+// error becomes a clean 500 instead of half a page.
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	t, ok := p.pages[page]
+	if !ok {
+		panic("web: no page " + page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		p.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "render page", slog.String("page", page),
+			slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("error", err.Error()))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// Static serves the embedded CSS and images. URLs carry a content hash (asset), so they
+// may be cached for long.
+func (p *Pages) Static() http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(p.static))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'")
+		h.Set("Cache-Control", "public, max-age=86400")
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+// statusLabel is a status's name as people read it: "demo_scheduled" → "Demo scheduled".
+func statusLabel(s lead.Status) string { return humanize(string(s)) }
+
+func sourceLabel(s lead.Source) string { return humanize(string(s)) }
+
+func humanize(s string) string {
+	s = strings.ReplaceAll(s, "_", " ")
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[size:]
+}
