@@ -1,0 +1,91 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/norsedigital/leads/internal/store"
+)
+
+// RetentionJob clears the IP addresses of leads, bookings and webhook payloads older than
+// Retention (SPEC §3.8), every Interval. Several instances may run it: the store lets one at a time
+// do a round and the others skip.
+type RetentionJob struct {
+	Store     *store.Store
+	Retention time.Duration // --ip-retention; required (> 0)
+	Interval  time.Duration // between rounds (1h)
+	Delay     time.Duration // before the first round, so startup is not slowed (10s)
+	Batch     int           // rows per table per transaction (500)
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+func (j *RetentionJob) defaults() {
+	if j.Interval <= 0 {
+		j.Interval = time.Hour
+	}
+	if j.Delay <= 0 {
+		j.Delay = 10 * time.Second
+	}
+	if j.Batch <= 0 {
+		j.Batch = 500
+	}
+	if j.Now == nil {
+		j.Now = time.Now
+	}
+	if j.Logger == nil {
+		j.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Run does a round after Delay and then every Interval until ctx is cancelled.
+func (j *RetentionJob) Run(ctx context.Context) {
+	j.defaults()
+	timer := time.NewTimer(j.Delay)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		if _, err := j.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			j.Logger.Warn("ip retention: round failed", "error", err.Error())
+		}
+		timer.Reset(j.Interval)
+	}
+}
+
+// RunOnce clears every address older than the retention period, in batches (short
+// transactions, so bookings are never blocked for long), and returns how many rows it
+// cleared (leads, bookings and webhook payloads). It stops early, having cleared nothing more, when another instance is running
+// a round.
+func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
+	j.defaults()
+	if j.Retention <= 0 {
+		return 0, nil // retention not configured: keep everything
+	}
+	cutoff := j.Now().Add(-j.Retention)
+	var sum store.RetentionBatch
+	total := func() int { return sum.LeadIPs + sum.BookingIPs + sum.WebhookPayloads }
+	for ctx.Err() == nil {
+		b, err := j.Store.ClearExpiredIPs(ctx, cutoff, j.Batch)
+		if err != nil {
+			return total(), err
+		}
+		if b.Skipped {
+			j.Logger.Debug("ip retention: another instance is running a round; skipped")
+			break
+		}
+		sum.LeadIPs, sum.BookingIPs, sum.WebhookPayloads = sum.LeadIPs+b.LeadIPs, sum.BookingIPs+b.BookingIPs, sum.WebhookPayloads+b.WebhookPayloads
+		if !b.Full(j.Batch) {
+			break
+		}
+	}
+	if total() > 0 {
+		j.Logger.Info("ip retention: addresses cleared", "leads", sum.LeadIPs, "bookings", sum.BookingIPs,
+			"webhook_payloads", sum.WebhookPayloads, "older_than", cutoff.UTC().Format(time.RFC3339))
+	}
+	return total(), ctx.Err()
+}
