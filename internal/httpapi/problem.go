@@ -12,16 +12,17 @@ import (
 
 // Problem is an RFC 9457 problem document.
 type Problem struct {
-	Type           string        `json:"type"`
-	Title          string        `json:"title"`
-	Status         int           `json:"status"`
-	Detail         string        `json:"detail,omitempty"`
-	Rule           string        `json:"rule,omitempty"`
-	Errors         []lead.Issue  `json:"errors,omitempty"`
-	Warnings       []lead.Issue  `json:"warnings,omitempty"`
-	ExistingLeadID string        `json:"existing_lead_id,omitempty"`
-	Allowed        []lead.Status `json:"allowed,omitempty"`
-	RequestID      string        `json:"request_id,omitempty"`
+	Type           string       `json:"type"`
+	Title          string       `json:"title"`
+	Status         int          `json:"status"`
+	Detail         string       `json:"detail,omitempty"`
+	Rule           string       `json:"rule,omitempty"`
+	Errors         []lead.Issue `json:"errors,omitempty"`
+	Warnings       []lead.Issue `json:"warnings,omitempty"`
+	ExistingLeadID string       `json:"existing_lead_id,omitempty"`
+	// Allowed is *[]: a refused move out of disqualified lists no statuses as [], not absent.
+	Allowed   *[]lead.Status `json:"allowed,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
 }
 
 const problemBase = "https://leads.invalid/problems/"
@@ -56,7 +57,10 @@ func ProblemFor(err error) (Problem, bool) {
 		m = codeStatus[lead.CodeInvalid]
 	}
 	p := Problem{Type: problemBase + m.slug, Title: m.title, Status: m.status, Detail: de.Message, Rule: de.Rule,
-		ExistingLeadID: de.ExistingLeadID, Allowed: de.Allowed}
+		ExistingLeadID: de.ExistingLeadID}
+	if de.Allowed != nil {
+		p.Allowed = &de.Allowed
+	}
 	if de.Code == lead.CodeInvalid {
 		p.Errors, p.Warnings = de.Issues, de.Warnings
 		if p.Errors == nil {

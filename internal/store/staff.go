@@ -162,7 +162,7 @@ func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, ifMa
 			if !res.OK() {
 				e := lead.Invalid(res)
 				if slices.ContainsFunc(res.Errors, func(i lead.Issue) bool { return i.Rule == lead.RuleStatusTransition }) {
-					e.Allowed = lead.NextStatuses(cur.Status)
+					e.Allowed = append([]lead.Status{}, lead.NextStatuses(cur.Status)...) // [] out of disqualified, never null
 				}
 				return e
 			}
