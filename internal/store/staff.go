@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/webhook"
 )
 
 // MaxNotesLength is the most code points a lead's notes may hold in total (SPEC §2).
@@ -105,7 +106,10 @@ RETURNING `+leadColumns,
 				}
 				return err
 			}
-			return insertEvent(ctx, tx, out.ID, EventCreated, actor, map[string]any{"source": out.Source}, now)
+			if err := insertEvent(ctx, tx, out.ID, EventCreated, actor, map[string]any{"source": out.Source}, now); err != nil {
+				return err
+			}
+			return s.enqueueWebhooks(ctx, tx, webhook.EventLeadCreated, out, nil)
 		})
 		var taken emailTaken
 		if errors.As(err, &taken) {
@@ -195,9 +199,16 @@ RETURNING `+leadColumns,
 				if err := insertEvent(ctx, tx, id, EventUpdated, actor, map[string]any{"fields": fields}, now); err != nil {
 					return err
 				}
+				if err := s.enqueueWebhooks(ctx, tx, webhook.EventLeadUpdated, out, map[string]any{"fields": fields}); err != nil {
+					return err
+				}
 			}
 			if next.Status != cur.Status {
-				return insertEvent(ctx, tx, id, EventStatusChanged, actor, map[string]any{"from": cur.Status, "to": next.Status}, now)
+				change := map[string]any{"from": cur.Status, "to": next.Status}
+				if err := insertEvent(ctx, tx, id, EventStatusChanged, actor, change, now); err != nil {
+					return err
+				}
+				return s.enqueueWebhooks(ctx, tx, webhook.EventLeadStatusChanged, out, change)
 			}
 			return nil
 		})

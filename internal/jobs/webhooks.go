@@ -1,0 +1,230 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/norsedigital/leads/internal/store"
+	"github.com/norsedigital/leads/internal/webhook"
+)
+
+// WebhookWorker delivers queued webhook events (SPEC §10): a signed JSON POST per delivery,
+// 2xx within webhook.Timeout is delivered, anything else is retried after BaseBackoff,
+// doubling up to MaxBackoff, until GiveUpAfter has passed since it was queued; then failed.
+// Zero fields take the defaults below.
+type WebhookWorker struct {
+	Store *store.Store
+	// Guard checks the URL before every attempt and supplies the HTTP client, whose dialer
+	// refuses internal addresses unless Guard.AllowPrivate.
+	Guard  *webhook.Guard
+	Client *http.Client // Guard.Client() when nil
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	Poll        time.Duration // how often to look for due deliveries (1s)
+	Lease       time.Duration // how long a claimed batch is ours (5m: Batch slow attempts to one receiver)
+	BaseBackoff time.Duration // first retry delay (5s), doubled per attempt
+	MaxBackoff  time.Duration // cap of the retry delay (1h)
+	GiveUpAfter time.Duration // retries stop this long after the delivery was queued (24h)
+	Batch       int           // deliveries claimed at once (16)
+	Parallel    int           // concurrent deliveries (8)
+
+	// Observe, when set, is told each attempt's outcome: "delivered", "retry", "failed".
+	Observe func(outcome string)
+
+	once sync.Once
+}
+
+func (w *WebhookWorker) defaults() {
+	w.once.Do(func() {
+		set := func(d *time.Duration, v time.Duration) {
+			if *d <= 0 {
+				*d = v
+			}
+		}
+		set(&w.Poll, time.Second)
+		set(&w.Lease, 5*time.Minute)
+		set(&w.BaseBackoff, 5*time.Second)
+		set(&w.MaxBackoff, time.Hour)
+		set(&w.GiveUpAfter, 24*time.Hour)
+		if w.Batch <= 0 {
+			w.Batch = 16
+		}
+		if w.Parallel <= 0 {
+			w.Parallel = 8
+		}
+		if w.Now == nil {
+			w.Now = time.Now
+		}
+		if w.Logger == nil {
+			w.Logger = slog.New(slog.DiscardHandler)
+		}
+		if w.Guard == nil {
+			w.Guard = &webhook.Guard{}
+		}
+		if w.Client == nil {
+			w.Client = w.Guard.Client()
+		}
+	})
+}
+
+// Run delivers until ctx is cancelled, then waits for the attempts in flight.
+func (w *WebhookWorker) Run(ctx context.Context) {
+	w.defaults()
+	ticker := time.NewTicker(w.Poll)
+	defer ticker.Stop()
+	for {
+		if n := w.RunOnce(ctx); n == w.Batch {
+			continue // there may be more due right now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// RunOnce claims one batch of due deliveries and attempts them; it returns how many it
+// claimed.
+func (w *WebhookWorker) RunOnce(ctx context.Context) int {
+	w.defaults()
+	if ctx.Err() != nil {
+		return 0
+	}
+	claimed, err := w.Store.ClaimWebhookDeliveries(ctx, w.Batch, w.Lease)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.Logger.Warn("webhook queue: claim failed", "error", err.Error())
+		}
+		return 0
+	}
+	// One subscription's deliveries go one after the other, oldest first (ids are time
+	// ordered), so a receiver sees lead.created before what happened to the lead next;
+	// subscriptions are served in parallel.
+	slices.SortFunc(claimed, func(a, b store.WebhookDelivery) int { return strings.Compare(a.ID, b.ID) })
+	var order []string
+	bySub := map[string][]store.WebhookDelivery{}
+	for _, d := range claimed {
+		if _, ok := bySub[d.WebhookID]; !ok {
+			order = append(order, d.WebhookID)
+		}
+		bySub[d.WebhookID] = append(bySub[d.WebhookID], d)
+	}
+	sem := make(chan struct{}, w.Parallel)
+	var wg sync.WaitGroup
+	for _, sub := range order {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, d := range bySub[sub] {
+				w.deliver(ctx, d)
+			}
+		})
+	}
+	wg.Wait()
+	return len(claimed)
+}
+
+func (w *WebhookWorker) deliver(ctx context.Context, d store.WebhookDelivery) {
+	// the outcome is recorded even during shutdown, or a delivered event would go out again
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	code, err := w.attempt(ctx, d)
+	if err == nil {
+		if err := w.Store.CompleteWebhookDelivery(bg, d.ID, d.Attempts, code); err != nil {
+			w.Logger.Error("webhook queue: could not mark delivery done", "delivery_id", d.ID, "error", err.Error())
+		}
+		w.observe("delivered")
+		return
+	}
+	delay := w.BaseBackoff << min(d.Attempts-1, 30)
+	if delay > w.MaxBackoff || delay <= 0 {
+		delay = w.MaxBackoff
+	}
+	next := w.Now().Add(delay)
+	outcome := "retry"
+	var retryAt *time.Time
+	if next.Sub(d.QueuedAt) <= w.GiveUpAfter {
+		retryAt = &next
+	} else {
+		outcome = "failed"
+	}
+	reason := fmt.Sprintf("attempt %d: %v", d.Attempts, err)
+	if err := w.Store.RetryWebhookDelivery(bg, d.ID, d.Attempts, retryAt, code, reason); err != nil {
+		w.Logger.Error("webhook queue: could not record failed attempt", "delivery_id", d.ID, "error", err.Error())
+	}
+	// never the URL: it may hold a token
+	w.Logger.Warn("webhook delivery failed", "delivery_id", d.ID, "webhook_id", d.WebhookID, "event", d.Event,
+		"attempt", d.Attempts, "status", code, "outcome", outcome, "error", err.Error())
+	w.observe(outcome)
+}
+
+// attempt POSTs the delivery once. It returns the HTTP status (0 without an answer) and
+// nil for a 2xx; errors are safe to store and log (no URL, no body).
+func (w *WebhookWorker) attempt(ctx context.Context, d store.WebhookDelivery) (int, error) {
+	if _, err := w.Guard.CheckURL(ctx, d.URL); err != nil {
+		return 0, err
+	}
+	now := w.Now().Unix()
+	sig, err := webhook.Sign(d.Secret, d.ID, now, d.Payload)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, webhook.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Payload))
+	if err != nil {
+		return 0, errors.New("the URL cannot be requested")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "leads-webhooks/1")
+	req.Header.Set("webhook-id", d.ID)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(now, 10))
+	req.Header.Set("webhook-signature", sig)
+	resp, err := w.Client.Do(req)
+	if err != nil {
+		return 0, sanitize(err)
+	}
+	// drain a little so the connection can be reused; the answer's content is not kept
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return resp.StatusCode, nil
+}
+
+// sanitize drops the URL that net/http puts in its errors.
+func sanitize(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, webhook.ErrAddressNotAllowed):
+		return webhook.ErrAddressNotAllowed
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return errors.New("timeout: no answer within 10s")
+	}
+	return err
+}
+
+func (w *WebhookWorker) observe(outcome string) {
+	if w.Observe != nil {
+		w.Observe(outcome)
+	}
+}
