@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return migrate(ctx, cfg, logger, stdout)
 		}
 		return serve(ctx, cfg, logger)
+	case "generate":
+		return generateCmd(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
@@ -80,6 +82,7 @@ type config struct {
 	AllowPrivateWebhooks bool
 	PublicURL            string
 	MailRetry            time.Duration
+	MailLease            time.Duration
 	finish               func() error // converts the parsed raw values
 }
 
@@ -109,7 +112,14 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.AllowPrivateWebhooks, "allow-private-webhooks", allow, "allow webhook URLs on private networks ($LEADS_ALLOW_PRIVATE_WEBHOOKS)")
 	mailRetry := "5s"
 	str(&mailRetry, "mail-retry", "LEADS_MAIL_RETRY", "5s", "first retry delay of a failed email, doubled per attempt up to 1h, for 24h")
+	mailLease := "2m"
+	str(&mailLease, "mail-lease", "LEADS_MAIL_LEASE", "2m", "how long a worker owns a claimed email; after a crash it is sent again when this runs out")
 	c.finish = func() error {
+		ml, err := time.ParseDuration(mailLease)
+		if err != nil || ml <= 0 {
+			return fmt.Errorf("--mail-lease %q: want a positive duration like 2m", mailLease)
+		}
+		c.MailLease = ml
 		mr, err := time.ParseDuration(mailRetry)
 		if err != nil || mr <= 0 {
 			return fmt.Errorf("--mail-retry %q: want a positive duration like 5s", mailRetry)

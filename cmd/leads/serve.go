@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -15,7 +17,10 @@ import (
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/jobs"
 	"github.com/norsedigital/leads/internal/mail"
+	"github.com/norsedigital/leads/internal/metrics"
 	"github.com/norsedigital/leads/internal/store"
+	"github.com/norsedigital/leads/internal/web"
+	"github.com/norsedigital/leads/internal/webhook"
 )
 
 func openStore(ctx context.Context, cfg *config, logger *slog.Logger) (*store.Store, error) {
@@ -43,6 +48,18 @@ func migrate(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Wr
 // serve runs the HTTP server and the email worker until ctx is cancelled (SIGTERM), then
 // drains in-flight requests and stops the worker.
 func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
+	if path := cfg.getenv("LEADS_CPUPROFILE"); path != "" {
+		// for the load benchmark (go run ./cmd/leadsbench -cpuprofile): the whole run's profile
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -63,12 +80,26 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// one registry per server, never the global one: tests run several servers in a process
+	reg := metrics.New(st, metrics.Options{})
+	booker := &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion,
+		Observe: reg.ObserveBooking}
+	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
+		IPRetention: cfg.IPRetention})
+	if err != nil {
+		return err
+	}
+	hooks := &webhook.Guard{AllowPrivate: cfg.AllowPrivateWebhooks}
 	handler := httpapi.NewServer(httpapi.Deps{
-		Store:    st,
-		Intake:   &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion},
-		Logger:   logger,
-		ClientIP: clientIP,
-		Version:  version(),
+		Store:            st,
+		Intake:           booker,
+		Web:              pages,
+		Logger:           logger,
+		ClientIP:         clientIP,
+		Version:          version(),
+		Metrics:          reg,
+		MetricsElsewhere: cfg.AdminAddr != "",
+		Webhooks:         hooks,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -78,19 +109,49 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	servers := []*http.Server{srv}
+	listeners := []net.Listener{ln}
+	if cfg.AdminAddr != "" {
+		adminLn, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", reg.Handler())
+		servers = append(servers, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: time.Minute, ErrorLog: srv.ErrorLog})
+		listeners = append(listeners, adminLn)
+		logger.Info("admin listening", "addr", adminLn.Addr().String())
+	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", version())
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		(&jobs.EmailWorker{Store: st, Sender: sender, Renderer: renderer, Logger: logger,
-			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry}).Run(workCtx)
+			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry, Lease: cfg.MailLease,
+			Observe: reg.ObserveEmail}).Run(workCtx)
 	})
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	wg.Go(func() {
+		(&jobs.WebhookWorker{Store: st, Guard: hooks, Logger: logger}).Run(workCtx)
+	})
+	wg.Go(func() {
+		// first round shortly after start, then hourly; one instance at a time does a round.
+		// Addresses stay at least as long as the rate limit's window, which counts them.
+		(&jobs.RetentionJob{Store: st, Retention: max(cfg.IPRetention, cfg.RateLimit.Window), Logger: logger}).Run(workCtx)
+	})
+
+	errc := make(chan error, len(servers))
+	for i, sv := range servers {
+		go func() { errc <- sv.Serve(listeners[i]) }()
+	}
 	select {
 	case err := <-errc:
+		for _, sv := range servers {
+			sv.Close()
+		}
 		stopWork()
 		wg.Wait()
 		return err
@@ -99,7 +160,10 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	logger.Info("shutting down: draining requests")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutCtx)
+	err = nil
+	for _, sv := range servers {
+		err = errors.Join(err, sv.Shutdown(shutCtx))
+	}
 	stopWork()
 	wg.Wait()
 	logger.Info("stopped")

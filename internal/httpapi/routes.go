@@ -1,11 +1,69 @@
 package httpapi
 
+import "github.com/norsedigital/leads/internal/lead"
+
 // routes registers every route of the API in one place.
 func (s *server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
+	if s.Metrics != nil && !s.MetricsElsewhere {
+		s.mux.Handle("GET /metrics", s.Metrics.Handler())
+	}
 
 	s.mux.HandleFunc("POST /api/v1/bookings", s.handleCreateBooking)
 
+	// staff: one lead
+	s.mux.HandleFunc("POST /api/v1/leads", s.staff(lead.RoleSales, s.handleCreateLead))
+	s.mux.HandleFunc("GET /api/v1/leads/{id}", s.staff(lead.RoleSales, s.handleGetLead))
+	s.mux.HandleFunc("PATCH /api/v1/leads/{id}", s.staff(lead.RoleSales, s.handlePatchLead))
+	s.mux.HandleFunc("DELETE /api/v1/leads/{id}", s.staff(lead.RoleSales, s.handleDeleteLead))
+	s.mux.HandleFunc("POST /api/v1/leads/{id}/notes", s.staff(lead.RoleSales, s.handleAddNote))
+	s.mux.HandleFunc("GET /api/v1/leads/{id}/events", s.staff(lead.RoleSales, s.handleLeadEvents))
+	s.mux.HandleFunc("GET /api/v1/leads/{id}/bookings", s.staff(lead.RoleSales, s.handleLeadBookings))
+
+	// staff: lists, export, statistics
+	s.mux.HandleFunc("GET /api/v1/leads", s.staff(lead.RoleSales, s.handleListLeads))
+	s.mux.HandleFunc("GET /api/v1/leads.csv", s.staff(lead.RoleSales, s.handleExportCSV))
+	s.mux.HandleFunc("GET /api/v1/stats/pipeline", s.staff(lead.RoleSales, s.handlePipelineStats))
+
+	// admin: privacy
+	s.mux.HandleFunc("POST /api/v1/leads/{id}/anonymize", s.staff(lead.RoleAdmin, s.handleAnonymize))
+	s.mux.HandleFunc("POST /api/v1/erasure-requests", s.staff(lead.RoleAdmin, s.handleErasureRequest))
+	s.mux.HandleFunc("GET /api/v1/leads/{id}/export", s.staff(lead.RoleAdmin, s.handleExport))
+
+	// admin: webhooks
+	s.mux.HandleFunc("POST /api/v1/webhooks", s.staff(lead.RoleAdmin, s.handleCreateWebhook))
+	s.mux.HandleFunc("GET /api/v1/webhooks", s.staff(lead.RoleAdmin, s.handleListWebhooks))
+	s.mux.HandleFunc("GET /api/v1/webhooks/{id}", s.staff(lead.RoleAdmin, s.handleGetWebhook))
+	s.mux.HandleFunc("PATCH /api/v1/webhooks/{id}", s.staff(lead.RoleAdmin, s.handlePatchWebhook))
+	s.mux.HandleFunc("DELETE /api/v1/webhooks/{id}", s.staff(lead.RoleAdmin, s.handleDeleteWebhook))
+	s.mux.HandleFunc("GET /api/v1/webhooks/{id}/deliveries", s.staff(lead.RoleAdmin, s.handleWebhookDeliveries))
+	s.mux.HandleFunc("POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", s.staff(lead.RoleAdmin, s.handleRedeliver))
+
+	// staff: imports
+	s.mux.HandleFunc("POST /api/v1/imports", s.staff(lead.RoleSales, s.handleImport))
+
 	s.mux.HandleFunc("/api/", s.handleAPINotFound)
+
+	// web pages
+	if w := s.Web; w != nil {
+		s.mux.Handle("GET /static/", w.Static())
+		s.mux.Handle("GET /{$}", w.Public(w.BookingForm))
+		s.mux.Handle("POST /{$}", w.Public(w.SubmitBooking))
+		s.mux.Handle("GET /thanks", w.Public(w.Thanks))
+		s.mux.Handle("GET /privacy", w.Public(w.Privacy))
+		s.mux.Handle("GET /console", w.Console(w.ConsoleHome))
+		s.mux.Handle("GET /console/sign-in", w.Console(w.SignInForm))
+		s.mux.Handle("POST /console/sign-in", w.Console(w.SignIn))
+		s.mux.Handle("POST /console/sign-out", w.Staff(lead.RoleSales, w.SignOut))
+		s.mux.Handle("GET /console/leads", w.Staff(lead.RoleSales, w.LeadList))
+		s.mux.Handle("GET /console/leads/{id}", w.Staff(lead.RoleSales, w.LeadPage))
+		s.mux.Handle("POST /console/leads/{id}/status", w.Staff(lead.RoleSales, w.ChangeStatus))
+		s.mux.Handle("POST /console/leads/{id}/notes", w.Staff(lead.RoleSales, w.AddNote))
+		s.mux.Handle("GET /console/leads/{id}/anonymize", w.Staff(lead.RoleAdmin, w.ConfirmAnonymize))
+		s.mux.Handle("POST /console/leads/{id}/anonymize", w.Staff(lead.RoleAdmin, w.Anonymize))
+		s.mux.Handle("GET /console/stats", w.Staff(lead.RoleSales, w.Stats))
+		s.mux.Handle("/console/", w.Console(w.NotFound))
+	}
 }

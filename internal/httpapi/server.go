@@ -11,6 +11,7 @@ import (
 	"github.com/norsedigital/leads/internal/metrics"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/web"
+	"github.com/norsedigital/leads/internal/webhook"
 )
 
 // Deps is everything the API needs; NewServer wires nothing else.
@@ -27,6 +28,8 @@ type Deps struct {
 	// unless MetricsElsewhere (--admin-addr serves it instead).
 	Metrics          *metrics.Metrics
 	MetricsElsewhere bool
+	// Webhooks checks webhook URLs (--allow-private-webhooks); nil refuses internal addresses.
+	Webhooks *webhook.Guard
 }
 
 type server struct {

@@ -115,9 +115,7 @@ func (w *EmailWorker) deliver(ctx context.Context, j store.EmailJob) {
 		err = w.Sender.Send(ctx, msg)
 	}
 	if err == nil {
-		if err := w.Store.CompleteEmailJob(bg, j.ID); err != nil {
-			w.Logger.Error("email queue: could not mark job done", "job_id", j.ID, "error", err.Error())
-		}
+		w.markDone(ctx, j.ID)
 		w.observe("sent")
 		return
 	}
@@ -145,5 +143,27 @@ func (w *EmailWorker) deliver(ctx context.Context, j store.EmailJob) {
 func (w *EmailWorker) observe(outcome string) {
 	if w.Observe != nil {
 		w.Observe(outcome)
+	}
+}
+
+// markDone records a delivered job. The message is out, so a failure here would send it
+// again when the lease runs out: a database restart must not do that, so it keeps trying
+// for part of the lease (bounded, as shutdown waits for it).
+func (w *EmailWorker) markDone(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(w.Lease/2, 30*time.Second))
+	defer cancel()
+	wait := 50 * time.Millisecond
+	for {
+		err := w.Store.CompleteEmailJob(ctx, id)
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			w.Logger.Error("email queue: could not mark job done", "job_id", id, "error", err.Error())
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
 }

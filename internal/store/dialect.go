@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
@@ -32,6 +35,37 @@ type dialect interface {
 	lockIP(ctx context.Context, tx *sql.Tx, ip string) error
 	// skipLocked is appended to the job-claim subquery.
 	skipLocked() string
+	// tryLock takes the transaction-scoped lock named key without waiting and reports
+	// whether it got it: work that must run in one instance at a time skips its round
+	// when another instance holds it.
+	tryLock(ctx context.Context, tx *sql.Tx, key int64) (bool, error)
+	// forUpdate is appended to a SELECT of a row the transaction is about to change, so
+	// that a concurrent writer waits and then reads the committed result.
+	forUpdate() string
+	// searchCond is the condition of GET /api/v1/leads?q=: q (trimmed, not empty, no control
+	// characters) occurs case-insensitively in the first and last name, email or organization
+	// name. arg adds a query argument and returns its placeholder. common is commonTerm's
+	// answer, or false when every match is wanted (the export). See 00003_search.sql.
+	searchCond(q string, common bool, arg func(any) string) string
+	// commonTerm reports whether q matches so many leads that a page is found faster by
+	// walking the list newest first and testing each row than by collecting every match
+	// from the index and sorting them.
+	commonTerm(ctx context.Context, db *sql.DB, q string) (bool, error)
+	// unindexed marks a column so that the engine does not pick an index on it: for filters
+	// whose index would find rows out of created_at order.
+	unindexed(col string) string
+	// unpreparedArgs prefixes the arguments of a statement that should not be prepared and
+	// cached: list and search queries, whose best plan depends on the values (which status,
+	// how rare the search term), and multi-row INSERTs, whose text varies with their size.
+	unpreparedArgs(args []any) []any
+	// jsonText extracts the text value of key from a JSON object stored as text in col.
+	jsonText(col, key string) string
+	// bulkParam is the placeholder of the n-th (1-based, in order) argument of a statement
+	// with thousands of them (multi-row INSERTs).
+	bulkParam(n int) string
+	// bulkLoad prepares db for a bulk load (Store.Generate); done undoes that and brings the
+	// planner statistics up to date.
+	bulkLoad(ctx context.Context, db *sql.DB) (done func(context.Context) error, err error)
 	isUniqueViolation(err error) bool
 	isUnavailable(err error) bool
 	// isDeleteRefused recognizes the no-delete trigger of lead_soft_delete_only.
@@ -51,6 +85,43 @@ func (postgresDialect) lockIP(ctx context.Context, tx *sql.Tx, ip string) error 
 	return err
 }
 func (postgresDialect) skipLocked() string { return "FOR UPDATE SKIP LOCKED" }
+func (postgresDialect) forUpdate() string  { return "FOR UPDATE" }
+func (postgresDialect) tryLock(ctx context.Context, tx *sql.Tx, key int64) (bool, error) {
+	var ok bool
+	err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, key).Scan(&ok)
+	return ok, err
+}
+
+// The trigram GIN index on this expression answers ILIKE; pg_trgm folds case with the
+// database's locale, as ILIKE does, and rechecks every candidate row.
+func (postgresDialect) searchCond(q string, _ bool, arg func(any) string) string {
+	return `(first_name || ' ' || last_name || E'\n' || email || E'\n' || organization_name) ILIKE ` +
+		arg("%"+escapeLike(q)+"%") + ` ESCAPE '\'`
+}
+
+// pgx would otherwise prepare and cache each statement, and after a few runs PostgreSQL may
+// switch to one generic plan for every value; executing unprepared plans each query for
+// its own values (a rare search term uses the trigram index, a common one need not).
+// PostgreSQL's planner weighs the trigram index against walking created_at with the
+// statistics of the indexed expression, and the right plan follows.
+func (postgresDialect) commonTerm(context.Context, *sql.DB, string) (bool, error) { return false, nil }
+func (postgresDialect) unindexed(col string) string                               { return col }
+func (postgresDialect) unpreparedArgs(args []any) []any {
+	return append([]any{pgx.QueryExecModeExec}, args...)
+}
+func (postgresDialect) jsonText(col, key string) string {
+	return "(" + col + "::jsonb ->> '" + key + "')"
+}
+func (postgresDialect) bulkParam(n int) string { return "$" + strconv.Itoa(n) }
+
+// Autovacuum would analyze the new rows soon anyway; doing it now gives the list and search
+// queries their right plans (trigram index or not) from the first query on.
+func (postgresDialect) bulkLoad(ctx context.Context, db *sql.DB) (func(context.Context) error, error) {
+	return func(ctx context.Context) error {
+		_, err := db.ExecContext(ctx, `ANALYZE leads, bookings, lead_events`)
+		return err
+	}, nil
+}
 func (postgresDialect) isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -82,6 +153,80 @@ func (sqliteDialect) migrations() fs.FS {
 // database, which already serializes every IP.
 func (sqliteDialect) lockIP(context.Context, *sql.Tx, string) error { return nil }
 func (sqliteDialect) skipLocked() string                            { return "" }
+
+// The one SQLite writer (BEGIN IMMEDIATE) already runs write transactions one at a time.
+func (sqliteDialect) tryLock(context.Context, *sql.Tx, int64) (bool, error) { return true, nil }
+
+// SQLite needs no row lock: a write transaction (BEGIN IMMEDIATE) holds the whole database.
+func (sqliteDialect) forUpdate() string { return "" }
+
+// Terms of three or more characters are an FTS5 trigram phrase (quoted, so nothing in q
+// is query syntax), unless common: then, like shorter terms, which have no trigram to look
+// up, they are a LIKE over the same document while walking the list newest first, stopped
+// by the page's LIMIT. SQLite's LIKE folds only ASCII case, so every case variant of the
+// other letters is tried (a handful at most), which keeps both engines' answers the same;
+// a term with too many of them keeps the index, walking the list with its set of matches.
+func (sqliteDialect) searchCond(q string, common bool, arg func(any) string) string {
+	short := utf8.RuneCountInString(q) < 3
+	variants := caseVariants(q)
+	if (short || common) && variants != nil {
+		var or []string
+		for _, v := range variants {
+			or = append(or, `(first_name || ' ' || last_name || char(10) || email || char(10) || organization_name) LIKE `+
+				arg("%"+escapeLike(v)+"%")+` ESCAPE '\'`)
+		}
+		return "(" + strings.Join(or, " OR ") + ")"
+	}
+	fts := `IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ` + arg(`"`+strings.ReplaceAll(q, `"`, `""`)+`"`) + `)`
+	if common {
+		return `+leads.rowid ` + fts // walk created_at, test membership
+	}
+	return `leads.rowid ` + fts // fetch the matches, sort them
+}
+
+// sqliteCommonMatches is where a term turns common: collecting and sorting this many rows
+// costs about what walking the list to fill a page with them does at a million leads.
+const sqliteCommonMatches = 2000
+
+// The probe stops at sqliteCommonMatches: FTS5 evaluates a phrase lazily, in rowid order.
+func (sqliteDialect) commonTerm(ctx context.Context, db *sql.DB, q string) (bool, error) {
+	if utf8.RuneCountInString(q) < 3 {
+		return true, nil
+	}
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM leads_search WHERE leads_search MATCH $1 LIMIT $2)`,
+		`"`+strings.ReplaceAll(q, `"`, `""`)+`"`, sqliteCommonMatches).Scan(&n)
+	return n >= sqliteCommonMatches, err
+}
+
+// A unary plus makes the column an expression, which SQLite will not look up in an index.
+func (sqliteDialect) unindexed(col string) string     { return "+" + col }
+func (sqliteDialect) unpreparedArgs(args []any) []any { return args }
+func (sqliteDialect) jsonText(col, key string) string {
+	return "json_extract(" + col + ", '$." + key + "')"
+}
+
+// SQLite takes $N as a parameter *name*, looked up by a linear scan on parse and bind: a
+// statement with 10,000 of them spends seconds there. Anonymous ? are numbered in order.
+func (sqliteDialect) bulkParam(int) string { return "?" }
+
+// The write pool is one connection. Its default 2 MB page cache makes every batch re-read
+// and spill the pages of the random-key indexes (email, organization, search); 256 MB for
+// the load cuts its CPU time by a third and more. No ANALYZE: a database that grew by real
+// traffic has no statistics either, and the queries must be fast without them.
+func (sqliteDialect) bulkLoad(ctx context.Context, db *sql.DB) (func(context.Context) error, error) {
+	var prev int64
+	if err := db.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&prev); err != nil {
+		return nil, err
+	}
+	if _, err := db.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		_, err := db.ExecContext(ctx, `PRAGMA cache_size = `+strconv.FormatInt(prev, 10))
+		return err
+	}, nil
+}
 func (sqliteDialect) isUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
@@ -108,6 +253,14 @@ func (sqliteDialect) isUnavailable(err error) bool {
 func openDB(rawURL string) (d dialect, write, read *sql.DB, err error) {
 	switch {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		// A server that does not answer must fail a request in seconds (503), not after the
+		// operating system's TCP timeout; the URL may set its own connect_timeout.
+		if u, err := url.Parse(rawURL); err == nil && !u.Query().Has("connect_timeout") {
+			q := u.Query()
+			q.Set("connect_timeout", "5")
+			u.RawQuery = q.Encode()
+			rawURL = u.String()
+		}
 		db, err := sql.Open("pgx", rawURL)
 		if err != nil {
 			return nil, nil, nil, err
@@ -124,7 +277,9 @@ func openDB(rawURL string) (d dialect, write, read *sql.DB, err error) {
 			path = path[:i]
 		}
 		q := url.Values{}
-		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)"} {
+		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)",
+			// erased personal data is overwritten on disk, not just unlinked from the b-tree
+			"secure_delete(ON)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// result is one measured phase.
+type result struct {
+	ops, errs int
+	firstErr  error
+	elapsed   time.Duration
+	lat       []time.Duration // sorted
+}
+
+func (r *result) rate() float64 { return float64(r.ops) / r.elapsed.Seconds() }
+
+func (r *result) quantile(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*q))]
+}
+
+func (r *result) print(out io.Writer, label, unit string, base *result) {
+	fmt.Fprintf(out, "%-40s %8.0f %-5s p50 %6.2f ms  p99 %6.2f ms", label, r.rate(), unit,
+		ms(r.quantile(.50)), ms(r.quantile(.99)))
+	if base != nil {
+		fmt.Fprintf(out, "  (%.0f%% of the baseline)", 100*r.rate()/base.rate())
+	}
+	if r.errs > 0 {
+		fmt.Fprintf(out, "  %d errors, first: %v", r.errs, r.firstErr)
+	}
+	fmt.Fprintln(out)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func mb(bytes int64) string { return fmt.Sprintf("%.1f MB", float64(bytes)/(1<<20)) }
+
+// drive runs op from clients goroutines back to back for d and measures each call. It
+// stops early when ctx is cancelled.
+func drive(ctx context.Context, d time.Duration, clients int, op func() error) *result {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	lats := make([][]time.Duration, clients)
+	var errs atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range clients {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if err := op(); err != nil {
+					if ctx.Err() != nil {
+						return // cut by the end of the phase: neither a result nor an error
+					}
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				lats[w] = append(lats[w], time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	r := &result{elapsed: time.Since(start), errs: int(errs.Load()), lat: slices.Concat(lats...)}
+	if e, ok := firstErr.Load().(error); ok {
+		r.firstErr = e
+	}
+	r.ops = len(r.lat)
+	slices.Sort(r.lat)
+	return r
+}
+
+// load drives HTTP requests made by mk; check, when set, judges each response.
+func load(ctx context.Context, d time.Duration, clients int, mk func() *http.Request, c *http.Client,
+	check func(*http.Response) error) *result {
+	if d <= 0 {
+		return &result{}
+	}
+	return drive(ctx, d, clients, func() error {
+		req := mk().WithContext(ctx)
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if check != nil {
+			return check(resp)
+		}
+		return nil
+	})
+}
+
+func newClient(clients int) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, DisableCompression: true}}
+}
+
+// bookingRequest makes valid bookings, each with a new email, from client IPs of
+// 198.18.0.0/15 (benchmarking range, sent in X-Forwarded-For only), four per address so
+// that the rate limit (5 per hour) never refuses one.
+func bookingRequest(url string) func() *http.Request {
+	var n atomic.Int64
+	return func() *http.Request {
+		i := n.Add(1)
+		var b []byte
+		b = append(b, `{"first_name":"Ada","last_name":"Lovelace","email":"bench`...)
+		b = strconv.AppendInt(b, i, 10)
+		b = append(b, `@example.org","organization_name":"Analytical Mentors","organization_type":"non-profit",`+
+			`"message":"We run 40 mentors.","consent_given":true}`...)
+		req, _ := http.NewRequest("POST", url+"/api/v1/bookings", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		a := i / 4 % (1 << 17)
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.%d.%d.%d", 18+a>>16, a>>8&255, a&255))
+		return req
+	}
+}
+
+// floodRequest makes valid bookings all from one client IP (the TCP peer, 127.0.0.1):
+// after the first five, every one is answered 429.
+func floodRequest(url string) func() *http.Request {
+	body := []byte(`{"first_name":"Ada","last_name":"Lovelace","email":"flood@example.org",` +
+		`"organization_name":"Analytical Mentors","consent_given":true}`)
+	return func() *http.Request {
+		req, _ := http.NewRequest("POST", url+"/api/v1/bookings", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+}
+
+// echoRequest is the same small JSON post to the echo baseline.
+func echoRequest(url string) func() *http.Request {
+	body := []byte(`{"first_name":"Ada","last_name":"Lovelace","email":"flood@example.org",` +
+		`"organization_name":"Analytical Mentors","consent_given":true}`)
+	return func() *http.Request {
+		req, _ := http.NewRequest("POST", url+"/echo", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+}
