@@ -226,24 +226,12 @@ func insertEvent(ctx context.Context, tx *sql.Tx, leadID, typ, actor string, det
 // The booking statements, prepared once on SQLite (see Store.txExec).
 const (
 	sqlIdempotencyGet = `SELECT response FROM idempotency_keys WHERE key_hash = $1 AND created_at > $2`
-	sqlUpsertLead     = `
+	sqlUpsertLeadHead = `
 INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name,
 	organization_type, organization_size, role_title, source, status, message, utm_source, utm_medium,
 	utm_campaign, ip_address, consent_given, consent_timestamp, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15, $16, TRUE, $17, $17, $17)
-ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
-	updated_at        = excluded.updated_at,
-	notes             = CASE WHEN leads.notes IS NULL OR leads.notes = '' THEN CAST($18 AS TEXT)
-	                         ELSE leads.notes || CAST($19 AS TEXT) || CAST($18 AS TEXT) END,
-	phone             = COALESCE(leads.phone, excluded.phone),
-	organization_type = COALESCE(leads.organization_type, excluded.organization_type),
-	organization_size = COALESCE(leads.organization_size, excluded.organization_size),
-	role_title        = COALESCE(leads.role_title, excluded.role_title),
-	message           = COALESCE(leads.message, excluded.message),
-	utm_source        = COALESCE(leads.utm_source, excluded.utm_source),
-	utm_medium        = COALESCE(leads.utm_medium, excluded.utm_medium),
-	utm_campaign      = COALESCE(leads.utm_campaign, excluded.utm_campaign)
-RETURNING id`
+`
 	sqlInsertBooking = `
 INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
 	organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
@@ -258,6 +246,28 @@ INSERT INTO idempotency_keys (key_hash, response, created_at) VALUES ($1, $2, $3
 ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = excluded.created_at`
 	sqlRecentBookingsOfIP = `SELECT created_at FROM bookings WHERE ip_address = $1 AND created_at > $2 ORDER BY created_at`
 )
+
+// sqlUpsertLead inserts a booking's lead or links the booking to the live lead with its address.
+var sqlUpsertLead = sqlUpsertLeadHead + linkOnConflict("$18", "$19") + ` RETURNING id`
+
+// linkOnConflict is how a booking or an import row joins the live lead with the same
+// normalized email (SPEC §3.2): updated_at moves, the note (placeholder note, separated by
+// placeholder sep) is appended, empty optional fields are filled, nothing is overwritten.
+func linkOnConflict(note, sep string) string {
+	return `
+ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
+	updated_at        = excluded.updated_at,
+	notes             = CASE WHEN leads.notes IS NULL OR leads.notes = '' THEN CAST(` + note + ` AS TEXT)
+	                         ELSE leads.notes || CAST(` + sep + ` AS TEXT) || CAST(` + note + ` AS TEXT) END,
+	phone             = COALESCE(leads.phone, excluded.phone),
+	organization_type = COALESCE(leads.organization_type, excluded.organization_type),
+	organization_size = COALESCE(leads.organization_size, excluded.organization_size),
+	role_title        = COALESCE(leads.role_title, excluded.role_title),
+	message           = COALESCE(leads.message, excluded.message),
+	utm_source        = COALESCE(leads.utm_source, excluded.utm_source),
+	utm_medium        = COALESCE(leads.utm_medium, excluded.utm_medium),
+	utm_campaign      = COALESCE(leads.utm_campaign, excluded.utm_campaign)`
+}
 
 // hotStatements are prepared eagerly after migration.
 var hotStatements = []string{sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlRecentEmail, sqlInsertEmailJob, sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL}

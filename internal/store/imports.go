@@ -460,18 +460,7 @@ func (s *Store) linkImported(ctx context.Context, tx *sql.Tx, id string, r impor
 	return scanLead(s.txQueryRow(ctx, tx, `
 INSERT INTO leads (`+importLeadCols+`, consent_given, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, TRUE, $18, $18)
-ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
-	updated_at        = excluded.updated_at,
-	notes             = CASE WHEN leads.notes IS NULL OR leads.notes = '' THEN CAST($19 AS TEXT)
-	                         ELSE leads.notes || CAST($20 AS TEXT) || CAST($19 AS TEXT) END,
-	phone             = COALESCE(leads.phone, excluded.phone),
-	organization_type = COALESCE(leads.organization_type, excluded.organization_type),
-	organization_size = COALESCE(leads.organization_size, excluded.organization_size),
-	role_title        = COALESCE(leads.role_title, excluded.role_title),
-	message           = COALESCE(leads.message, excluded.message),
-	utm_source        = COALESCE(leads.utm_source, excluded.utm_source),
-	utm_medium        = COALESCE(leads.utm_medium, excluded.utm_medium),
-	utm_campaign      = COALESCE(leads.utm_campaign, excluded.utm_campaign)
+`+linkOnConflict("$19", "$20")+`
 RETURNING `+leadColumns, args...))
 }
 
