@@ -222,6 +222,19 @@ func TestBookingAPI(t *testing.T) {
 			if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); ra != 50*60 {
 				t.Fatalf("Retry-After %q, want 3000", resp.Header.Get("Retry-After"))
 			}
+			// refused again without a transaction, Retry-After counting down with the clock,
+			// and accepted again once the oldest booking left the window
+			h.Clock.Advance(10 * time.Minute)
+			resp, body = h.do("POST", "/api/v1/bookings", "", validBooking("limit5@example.org"), "X-Forwarded-For", "198.51.100.1")
+			mustProblem(t, resp, body, http.StatusTooManyRequests)
+			if ra := resp.Header.Get("Retry-After"); ra != "2400" {
+				t.Fatalf("second Retry-After %q, want 2400", ra)
+			}
+			h.Clock.Advance(40*time.Minute + time.Second)
+			resp, body = h.do("POST", "/api/v1/bookings", "", validBooking("limit5@example.org"), "X-Forwarded-For", "198.51.100.1")
+			if resp.StatusCode != 201 {
+				t.Fatalf("after the window: %d %s", resp.StatusCode, body)
+			}
 			// validation failures and 429s do not count: another IP is unaffected
 			resp, _ = h.do("POST", "/api/v1/bookings", "", validBooking("limit6@example.org"), "X-Forwarded-For", "198.51.100.2")
 			if resp.StatusCode != 201 {

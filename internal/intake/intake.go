@@ -6,6 +6,12 @@ package intake
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
@@ -19,6 +25,13 @@ type Service struct {
 	// Observe, when set, is told the outcome of every booking attempt (for metrics):
 	// "accepted", "deduplicated", "rate_limited", "honeypot", "replayed" or "refused:<rule>".
 	Observe func(outcome string)
+
+	// fullUntil remembers, per client IP, when the database said its next slot frees, so
+	// that a flood from one address is answered 429 without a transaction (and without
+	// queueing on that IP's lock, where it would slow everyone). It only ever refuses, and
+	// no booking of the window can leave it before that time, so the limit stays exact.
+	fullUntil  sync.Map // ip → time.Time
+	remembered atomic.Int64
 }
 
 // Meta is what the edge knows about the submission besides its fields.
@@ -52,6 +65,14 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 		}
 		return Response{}, lead.Invalid(res)
 	}
+	// a repeated Idempotency-Key must still replay its first answer, so it goes to the store
+	if until, ok := s.fullUntil.Load(m.IP); ok && m.IdempotencyKey == "" {
+		if wait := until.(time.Time).Sub(s.Store.Now()); wait > 0 {
+			s.observe("rate_limited")
+			return Response{}, s.rateLimited(wait)
+		}
+		s.fullUntil.Delete(m.IP)
+	}
 	if m.Honeypot != "" {
 		// the same answer a person gets, and nothing stored
 		s.observe("honeypot")
@@ -67,6 +88,10 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 	switch {
 	case lead.ErrorCode(err) == lead.CodeRateLimited:
 		s.observe("rate_limited")
+		var de *lead.Error
+		if errors.As(err, &de) && de.RetryAfter > 0 {
+			s.remember(m.IP, s.Store.Now().Add(de.RetryAfter))
+		}
 		return Response{}, err
 	case err != nil:
 		return Response{}, err
@@ -83,6 +108,28 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 		s.observe("deduplicated")
 	}
 	return Response{BookingID: out.BookingID, Status: "received", Warnings: warnings}, nil
+}
+
+func (s *Service) rateLimited(wait time.Duration) error {
+	secs := int(math.Ceil(wait.Seconds()))
+	return &lead.Error{Code: lead.CodeRateLimited, Rule: lead.RuleRateLimit, RetryAfter: time.Duration(secs) * time.Second,
+		Message: fmt.Sprintf("at most %d bookings per %s from one address; try again in %d seconds",
+			s.RateLimit.Count, s.RateLimit.Window, secs)}
+}
+
+// remember notes that ip is full until t, sweeping expired entries now and then so that
+// the map stays as small as the set of currently flooding addresses.
+func (s *Service) remember(ip string, t time.Time) {
+	s.fullUntil.Store(ip, t)
+	if s.remembered.Add(1)%1024 == 0 {
+		now := s.Store.Now()
+		s.fullUntil.Range(func(k, v any) bool {
+			if !v.(time.Time).After(now) {
+				s.fullUntil.Delete(k)
+			}
+			return true
+		})
+	}
 }
 
 func (s *Service) observe(outcome string) {

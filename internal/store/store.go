@@ -65,6 +65,9 @@ func (s *Store) Close() error {
 	return err
 }
 
+// Now is the store's clock: the time every row it writes is stamped with.
+func (s *Store) Now() time.Time { return s.now() }
+
 // Engine names the database engine: "sqlite" or "postgres".
 func (s *Store) Engine() string { return s.d.name() }
 
