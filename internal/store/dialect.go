@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/norsedigital/leads/internal/lead"
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -54,6 +56,9 @@ type dialect interface {
 	// unindexed marks a column so that the engine does not pick an index on it: for filters
 	// whose index would find rows out of created_at order.
 	unindexed(col string) string
+	// searchPage returns up to k leads matching f (f.Query set), newest first, after the
+	// cursor, when the dialect has a way that beats the generic query; ok false when not.
+	searchPage(ctx context.Context, db *sql.DB, f ListFilter, after *Cursor, k int) (items []lead.Lead, ok bool, err error)
 	// unpreparedArgs prefixes the arguments of a statement that should not be prepared and
 	// cached: list and search queries, whose best plan depends on the values (which status,
 	// how rare the search term), and multi-row INSERTs, whose text varies with their size.
@@ -92,11 +97,10 @@ func (postgresDialect) tryLock(ctx context.Context, tx *sql.Tx, key int64) (bool
 	return ok, err
 }
 
-// The trigram GIN index on this expression answers ILIKE; pg_trgm folds case with the
-// database's locale, as ILIKE does, and rechecks every candidate row.
+// search_doc is the lower-cased document (00003_search.sql); its trigram GIN index answers
+// LIKE and PostgreSQL rechecks every candidate row. lower() folds the term the same way.
 func (postgresDialect) searchCond(q string, _ bool, arg func(any) string) string {
-	return `(first_name || ' ' || last_name || E'\n' || email || E'\n' || organization_name) ILIKE ` +
-		arg("%"+escapeLike(q)+"%") + ` ESCAPE '\'`
+	return `search_doc LIKE lower(` + arg("%"+escapeLike(q)+"%") + `) ESCAPE '\'`
 }
 
 // pgx would otherwise prepare and cache each statement, and after a few runs PostgreSQL may
@@ -106,6 +110,11 @@ func (postgresDialect) searchCond(q string, _ bool, arg func(any) string) string
 // statistics of the indexed expression, and the right plan follows.
 func (postgresDialect) commonTerm(context.Context, *sql.DB, string) (bool, error) { return false, nil }
 func (postgresDialect) unindexed(col string) string                               { return col }
+
+// A GIN index cannot hand out rows in created_at order; the generic query it is.
+func (postgresDialect) searchPage(context.Context, *sql.DB, ListFilter, *Cursor, int) ([]lead.Lead, bool, error) {
+	return nil, false, nil
+}
 func (postgresDialect) unpreparedArgs(args []any) []any {
 	return append([]any{pgx.QueryExecModeExec}, args...)
 }
@@ -133,8 +142,9 @@ func (postgresDialect) isDeleteRefused(err error) bool {
 func (postgresDialect) isUnavailable(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		// class 08: connection exception; 57P: operator intervention (shutdown, restart)
-		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P")
+		// class 08: connection exception; 57P: operator intervention (shutdown, restart);
+		// 53: insufficient resources (too many connections when instances share a server)
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "53")
 	}
 	var ce *pgconn.ConnectError
 	return errors.As(err, &ce) || errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err) || pgconn.Timeout(err)
@@ -177,7 +187,7 @@ func (sqliteDialect) searchCond(q string, common bool, arg func(any) string) str
 		}
 		return "(" + strings.Join(or, " OR ") + ")"
 	}
-	fts := `IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ` + arg(`"`+strings.ReplaceAll(q, `"`, `""`)+`"`) + `)`
+	fts := `IN (SELECT ` + sqliteSearchKey + ` - rowid FROM leads_search WHERE leads_search MATCH ` + arg(ftsPhrase(q)) + `)`
 	if common {
 		return `+leads.rowid ` + fts // walk created_at, test membership
 	}
@@ -195,12 +205,117 @@ func (sqliteDialect) commonTerm(ctx context.Context, db *sql.DB, q string) (bool
 	}
 	var n int
 	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM leads_search WHERE leads_search MATCH $1 LIMIT $2)`,
-		`"`+strings.ReplaceAll(q, `"`, `""`)+`"`, sqliteCommonMatches).Scan(&n)
+		ftsPhrase(q), sqliteCommonMatches).Scan(&n)
 	return n >= sqliteCommonMatches, err
 }
 
 // A unary plus makes the column an expression, which SQLite will not look up in an index.
-func (sqliteDialect) unindexed(col string) string     { return "+" + col }
+func (sqliteDialect) unindexed(col string) string { return "+" + col }
+
+// sqliteSearchKey - leads.rowid is a lead's rowid in leads_search (00003_search.sql): the
+// index's ascending order is newest first.
+const sqliteSearchKey = "1099511627776"
+
+// sqliteMaxLate bounds the out-of-order leads that searchPage merges in one by one.
+const sqliteMaxLate = 1000
+
+// ftsPhrase quotes q as one FTS5 phrase: nothing in it is query syntax.
+func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) + `"` }
+
+// searchPage reads a page of matches of a term of three or more characters straight off
+// the trigram index, in its order, which is newest first for every lead not listed in
+// leads_search_late, and stops as soon as the page is full (plus the rest of a run of equal
+// created_at, which the id orders). Cost follows the matches read, not the matches there
+// are. The late leads, few by construction, are tested one by one and merged in; with more
+// than sqliteMaxLate of them it steps aside for the generic query.
+func (d sqliteDialect) searchPage(ctx context.Context, db *sql.DB, f ListFilter, after *Cursor, k int) ([]lead.Lead, bool, error) {
+	if utf8.RuneCountInString(f.Query) < 3 {
+		return nil, false, nil
+	}
+	var late int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM leads_search_late LIMIT $1)`, sqliteMaxLate+1).Scan(&late); err != nil {
+		return nil, false, err
+	}
+	if late > sqliteMaxLate {
+		return nil, false, nil
+	}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	g := f
+	g.Query = ""
+	where := filterSQL(d, g, false, arg)
+	if after != nil {
+		where = append(where, cursorSQL(after, arg))
+	}
+	phrase := arg(ftsPhrase(f.Query))
+	lateArgs := args // the late query's; the walk's start is the walk's alone
+	stream := append([]string{"leads_search MATCH " + phrase, "leads.rowid NOT IN (SELECT lead_rowid FROM leads_search_late)"}, where...)
+	if after != nil {
+		// start the walk at the oldest in-order lead newer than the cursor: every in-order
+		// lead before it in the index is newer still
+		var start int64
+		err := db.QueryRowContext(ctx, `SELECT rowid FROM leads WHERE created_at > $1
+			AND rowid NOT IN (SELECT lead_rowid FROM leads_search_late) ORDER BY created_at LIMIT 1`, ts(after.CreatedAt)).Scan(&start)
+		switch {
+		case err == nil:
+			stream = append(stream, "leads_search.rowid > "+sqliteSearchKey+" - "+arg(start))
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, false, err
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads_search
+		CROSS JOIN leads ON leads.rowid = `+sqliteSearchKey+` - leads_search.rowid
+		WHERE `+strings.Join(stream, " AND ")+` ORDER BY leads_search.rowid`, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	var items []lead.Lead
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			rows.Close()
+			return nil, false, err
+		}
+		if len(items) >= k && l.CreatedAt.Before(items[k-1].CreatedAt) {
+			break
+		}
+		items = append(items, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if late > 0 {
+		rows, err := db.QueryContext(ctx, `SELECT `+leadColumns+` FROM leads_search_late
+			CROSS JOIN leads ON leads.rowid = leads_search_late.lead_rowid
+			WHERE `+strings.Join(append(where, `EXISTS (SELECT 1 FROM leads_search WHERE leads_search MATCH `+phrase+`
+				AND leads_search.rowid = `+sqliteSearchKey+` - leads.rowid)`), " AND "), lateArgs...)
+		if err != nil {
+			return nil, false, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			l, err := scanLead(rows)
+			if err != nil {
+				return nil, false, err
+			}
+			items = append(items, l)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, false, err
+		}
+	}
+	slices.SortFunc(items, func(a, b lead.Lead) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return items[:min(k, len(items))], true, nil
+}
 func (sqliteDialect) unpreparedArgs(args []any) []any { return args }
 func (sqliteDialect) jsonText(col, key string) string {
 	return "json_extract(" + col + ", '$." + key + "')"
@@ -265,8 +380,10 @@ func openDB(rawURL string) (d dialect, write, read *sql.DB, err error) {
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(32)
+		// several instances share one server (max_connections 100 by default); 2 cores here
+		// gain nothing from more concurrent transactions than this
+		db.SetMaxOpenConns(24)
+		db.SetMaxIdleConns(24)
 		return postgresDialect{}, db, db, nil
 	case strings.HasPrefix(rawURL, "sqlite:"), strings.HasPrefix(rawURL, "file:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "file:"), "//")

@@ -193,33 +193,15 @@ type LeadPage struct {
 // ListLeads returns up to limit leads matching f, newest first, after the cursor (nil: from
 // the newest). The cursor is a keyset position, so every page costs what the first does:
 // the database walks (status, created_at) or created_at downwards from it and stops after
-// limit+1 rows, or looks a rare search term up in its trigram index.
+// limit+1 rows. A search term is looked up in the trigram index: SQLite reads its matches
+// off the index newest first and stops likewise; PostgreSQL's planner picks between its
+// index (rare terms) and the created_at walk (common ones).
 func (s *Store) ListLeads(ctx context.Context, f ListFilter, limit int, after *Cursor) (LeadPage, error) {
 	if limit < 1 || limit > MaxListLimit {
 		limit = DefaultListLimit
 	}
-	common := false
-	if f.Query != "" {
-		var err error
-		if common, err = s.d.commonTerm(ctx, s.read, f.Query); err != nil {
-			return LeadPage{}, s.mapErr(err)
-		}
-	}
-	query, args := s.listSQL(f, after, limit+1, common)
-	rows, err := s.read.QueryContext(ctx, query, s.d.unpreparedArgs(args)...)
+	page, err := s.listPage(ctx, f, limit+1, after)
 	if err != nil {
-		return LeadPage{}, s.mapErr(err)
-	}
-	defer rows.Close()
-	page := LeadPage{Items: make([]lead.Lead, 0, min(limit, 64))}
-	for rows.Next() {
-		l, err := scanLead(rows)
-		if err != nil {
-			return LeadPage{}, s.mapErr(err)
-		}
-		page.Items = append(page.Items, l)
-	}
-	if err := rows.Err(); err != nil {
 		return LeadPage{}, s.mapErr(err)
 	}
 	if len(page.Items) > limit {
@@ -228,6 +210,35 @@ func (s *Store) ListLeads(ctx context.Context, f ListFilter, limit int, after *C
 		page.Next = &Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 	return page, nil
+}
+
+// listPage returns up to k leads: limit+1, to know whether there is a next page.
+func (s *Store) listPage(ctx context.Context, f ListFilter, k int, after *Cursor) (LeadPage, error) {
+	common := false
+	if f.Query != "" {
+		items, ok, err := s.d.searchPage(ctx, s.read, f, after, k)
+		if err != nil || ok {
+			return LeadPage{Items: items}, err
+		}
+		if common, err = s.d.commonTerm(ctx, s.read, f.Query); err != nil {
+			return LeadPage{}, err
+		}
+	}
+	query, args := s.listSQL(f, after, k, common)
+	rows, err := s.read.QueryContext(ctx, query, s.d.unpreparedArgs(args)...)
+	if err != nil {
+		return LeadPage{}, err
+	}
+	defer rows.Close()
+	page := LeadPage{Items: make([]lead.Lead, 0, min(k, 64))}
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return LeadPage{}, err
+		}
+		page.Items = append(page.Items, l)
+	}
+	return page, rows.Err()
 }
 
 // ExportLeads calls fn for every lead matching f, newest first, straight from the database
@@ -270,10 +281,7 @@ func (s *Store) listSQL(f ListFilter, after *Cursor, limit int, common bool) (st
 	}
 	where := filterSQL(s.d, g, common, arg)
 	if after != nil {
-		// written out rather than as a row comparison, so that created_at <= … bounds the
-		// index range on both engines; id breaks ties between equal timestamps
-		c, id := arg(ts(after.CreatedAt)), arg(after.ID)
-		where = append(where, "created_at <= "+c+" AND (created_at < "+c+" OR id < "+id+")")
+		where = append(where, cursorSQL(after, arg))
 	}
 	const order = " ORDER BY created_at DESC, id DESC"
 	lim := ""
@@ -289,6 +297,14 @@ func (s *Store) listSQL(f ListFilter, after *Cursor, limit int, common bool) (st
 		parts[i] = "SELECT * FROM (" + selectLeads(w) + order + lim + ") AS arm" + strconv.Itoa(i)
 	}
 	return "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") AS merged" + order + lim, args
+}
+
+// cursorSQL is the keyset condition "after the cursor". Written out rather than as a row
+// comparison, so that created_at <= … bounds the index range on both engines; id breaks
+// ties between equal timestamps.
+func cursorSQL(after *Cursor, arg func(any) string) string {
+	c, id := arg(ts(after.CreatedAt)), arg(after.ID)
+	return "created_at <= " + c + " AND (created_at < " + c + " OR id < " + id + ")"
 }
 
 func selectLeads(where []string) string {
