@@ -735,6 +735,25 @@ func pagePaths(add func(method, path string, op obj)) {
 			"422": htmlResponse("The page with the date range's errors."),
 		},
 	}))
+	add("GET", "/console/import", consoleOp("GET", lead.RoleSales, operation{
+		id: "consoleImportForm", summary: "The CSV import form",
+		responses: obj{"200": htmlResponse("The upload form, with the expected header row.")},
+	}))
+	add("POST", "/console/import", consoleOp("POST", lead.RoleSales, operation{
+		id: "consoleImport", summary: "Import leads from a CSV file",
+		description: "The file is imported like POST /api/v1/imports (at most 50 MiB).",
+		body: obj{"required": true, "content": obj{"multipart/form-data": obj{
+			"schema": object([]string{"csrf", "file"}, obj{
+				"csrf": str("The session's CSRF token, from the page's forms."),
+				"file": obj{"type": "string", "contentMediaType": "text/csv", "description": "The CSV file."},
+			}),
+		}}},
+		responses: obj{
+			"200": htmlResponse("The import report: created, linked, ignored columns and refused rows."),
+			"413": htmlResponse("The file is larger than 50 MiB; nothing was imported."),
+			"422": htmlResponse("The form page with the reason: no file, or not readable CSV; nothing was imported."),
+		},
+	}))
 }
 
 // webhookEvents describes what subscriptions receive (OpenAPI 3.1 `webhooks`).

@@ -1,6 +1,9 @@
 package httpapi
 
-import "github.com/norsedigital/leads/internal/lead"
+import (
+	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/web"
+)
 
 // routes registers every route of the API in one place.
 func (s *server) routes() {
@@ -64,6 +67,8 @@ func (s *server) routes() {
 		s.mux.Handle("GET /console/leads/{id}/anonymize", w.Staff(lead.RoleAdmin, w.ConfirmAnonymize))
 		s.mux.Handle("POST /console/leads/{id}/anonymize", w.Staff(lead.RoleAdmin, w.Anonymize))
 		s.mux.Handle("GET /console/stats", w.Staff(lead.RoleSales, w.Stats))
+		s.mux.Handle("GET /console/import", w.Staff(lead.RoleSales, w.ImportForm))
+		s.mux.Handle("POST /console/import", w.StaffUpload(lead.RoleSales, web.MaxImportUpload, w.Import))
 		s.mux.Handle("/console/", w.Console(w.NotFound))
 	}
 }

@@ -2,11 +2,13 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/store"
 )
 
 // chrome is what every layout shows around a page.
@@ -14,7 +16,7 @@ type chrome struct {
 	Title string
 	// Session is the signed-in user on console pages (nil on public ones and sign-in).
 	Session *staffSession
-	// Nav names the current console section: "leads" or "stats".
+	// Nav names the current console section: "leads", "stats" or "import".
 	Nav string
 	// Embed drops the public header and footer for the iframe version of the form.
 	Embed bool
@@ -54,6 +56,11 @@ func (p *Pages) internalError(w http.ResponseWriter, r *http.Request, err error)
 // formError answers a form body that could not be read.
 func (p *Pages) formError(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) && tooBig.Limit > maxFormBody {
+		p.errorPage(w, r, http.StatusRequestEntityTooLarge, "File too large",
+			fmt.Sprintf("The file is larger than %d MiB, so nothing was imported. Split it and try again.", store.MaxImportBytes>>20))
+		return
+	}
 	if errors.As(err, &tooBig) {
 		p.errorPage(w, r, http.StatusRequestEntityTooLarge, "Too much text", "The form was too large to accept. Shorten the text and try again.")
 		return

@@ -6,7 +6,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"mime"
 	"net/http"
+	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
@@ -18,6 +20,8 @@ const (
 	cookiePath  = "/console"
 	csrfField   = "csrf"
 	maxFormBody = 1 << 20 // a note may hold 100,000 characters of up to 4 bytes
+	// uploadDeadline is how long reading and handling an upload may take.
+	uploadDeadline = 10 * time.Minute
 )
 
 type sessionKey struct{}
@@ -44,6 +48,17 @@ func csrfToken(rawSession string) string {
 // live session a GET goes to the sign-in page and anything else gets 401. Unsafe methods
 // must carry the session's CSRF token, on top of the cross-origin check of Console.
 func (p *Pages) Staff(need lead.Role, h http.HandlerFunc) http.Handler {
+	return p.staff(need, maxFormBody, h)
+}
+
+// StaffUpload is Staff for a multipart/form-data form of at most maxBody bytes (a file
+// upload): the body, CSRF field included, is parsed before h runs; files beyond 32 MiB wait
+// on disk (the server removes them after the request).
+func (p *Pages) StaffUpload(need lead.Role, maxBody int64, h http.HandlerFunc) http.Handler {
+	return p.staff(need, maxBody, h)
+}
+
+func (p *Pages) staff(need lead.Role, maxBody int64, h http.HandlerFunc) http.Handler {
 	return p.Console(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := p.session(r)
 		if err != nil {
@@ -66,8 +81,20 @@ func (p *Pages) Staff(need lead.Role, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-			if err := r.ParseForm(); err != nil {
+			if maxBody > maxFormBody {
+				// a 50 MiB file on a slow line outlasts the server's general timeouts
+				rc := http.NewResponseController(w)
+				rc.SetReadDeadline(time.Now().Add(uploadDeadline))
+				rc.SetWriteDeadline(time.Now().Add(uploadDeadline))
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			var err error
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" && maxBody > maxFormBody {
+				err = r.ParseMultipartForm(32 << 20)
+			} else {
+				err = r.ParseForm()
+			}
+			if err != nil {
 				p.formError(w, r, err)
 				return
 			}
