@@ -22,6 +22,7 @@ Usage:
   leads migrate [flags]   apply database migrations and exit
   leads token create --name N --role sales|admin   print a new staff API token
   leads token list | token revoke --name N
+  leads generate --count N                          fill the database with N realistic leads
   leads version           print the version
 
 Flags of serve and migrate (each has an environment twin):

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bufio"
+	"context"
 	"encoding/csv"
 	"log/slog"
 	"net/http"
@@ -21,9 +23,13 @@ var csvColumns = []string{"id", "first_name", "last_name", "email", "phone", "or
 // visibly progresses, rarely enough that flushing costs nothing.
 const csvFlushRows = 1000
 
+// csvBatch is how many leads the database reader hands the CSV writer at a time.
+const csvBatch = 256
+
 // handleExportCSV is GET /api/v1/leads.csv: every lead matching the list's filters (limit
 // and cursor do not apply), newest first, streamed from the database cursor row by row, so
-// memory stays constant whatever the size.
+// memory stays constant whatever the size: one goroutine reads rows while this one writes
+// CSV, with at most a few batches of leads between them.
 func (s *server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.queryValues(w, r)
 	if !ok {
@@ -37,13 +43,42 @@ func (s *server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	batches := make(chan []lead.Lead, 4)
+	var readErr error
+	go func() {
+		defer close(batches)
+		send := func(b []lead.Lead) error {
+			select {
+			case batches <- b:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		b := make([]lead.Lead, 0, csvBatch)
+		readErr = s.Store.ExportLeads(ctx, q.Filter, func(l *lead.Lead) error {
+			if b = append(b, *l); len(b) < csvBatch {
+				return nil
+			}
+			err := send(b)
+			b = make([]lead.Lead, 0, csvBatch)
+			return err
+		})
+		if readErr == nil && len(b) > 0 {
+			readErr = send(b)
+		}
+	}()
+
 	rc := http.NewResponseController(w)
 	var (
-		cw   *csv.Writer
-		rows int
-		rec  = make([]string, len(csvColumns))
+		cw       *csv.Writer
+		rows     int
+		writeErr error
+		rec      = make([]string, len(csvColumns))
 	)
-	// The status line waits for the first row, so a query that fails at once is still
+	// The status line waits for the first rows, so a query that fails at once is still
 	// answered with a problem.
 	begin := func() error {
 		h := w.Header()
@@ -52,30 +87,47 @@ func (s *server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		w.WriteHeader(http.StatusOK)
-		cw = csv.NewWriter(w)
+		// csv.Writer adopts a large enough bufio.Writer: 64 KiB chunks instead of 4 KiB
+		// ones make a tenth of the write system calls
+		cw = csv.NewWriter(bufio.NewWriterSize(w, 64<<10))
 		return cw.Write(csvColumns)
 	}
-	err = s.Store.ExportLeads(r.Context(), q.Filter, func(l *lead.Lead) error {
+	write := func(b []lead.Lead) error {
 		if cw == nil {
 			if err := begin(); err != nil {
 				return err
 			}
 		}
-		csvRecord(rec, l)
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-		if rows++; rows%csvFlushRows == 0 {
-			cw.Flush()
-			if err := cw.Error(); err != nil {
+		for i := range b {
+			csvRecord(rec, &b[i])
+			if err := cw.Write(rec); err != nil {
 				return err
 			}
-			// a long export may outlive the server's write timeout; a stalled client may not
-			rc.SetWriteDeadline(time.Now().Add(time.Minute))
-			return rc.Flush()
+			if rows++; rows%csvFlushRows == 0 {
+				cw.Flush()
+				if err := cw.Error(); err != nil {
+					return err
+				}
+				// a long export may outlive the server's write timeout; a stalled client may not
+				rc.SetWriteDeadline(time.Now().Add(time.Minute))
+				if err := rc.Flush(); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
-	})
+	}
+	for b := range batches {
+		if writeErr == nil {
+			if writeErr = write(b); writeErr != nil {
+				cancel() // the reader stops; the loop drains what it already sent
+			}
+		}
+	}
+	err = writeErr
+	if err == nil {
+		err = readErr
+	}
 	if err == nil && cw == nil {
 		err = begin()
 	}

@@ -224,7 +224,7 @@ func (s *Store) listPage(ctx context.Context, f ListFilter, k int, after *Cursor
 			return LeadPage{}, err
 		}
 	}
-	query, args := s.listSQL(f, after, k, common)
+	query, args := s.listSQL(leadColumns, f, after, k, common)
 	rows, err := s.read.QueryContext(ctx, query, s.d.unpreparedArgs(args)...)
 	if err != nil {
 		return LeadPage{}, err
@@ -245,7 +245,7 @@ func (s *Store) listPage(ctx context.Context, f ListFilter, k int, after *Cursor
 // cursor: one row in memory at a time, whatever the size. The whole export reads one
 // snapshot. fn's *lead.Lead is reused between calls; an error from fn stops the export.
 func (s *Store) ExportLeads(ctx context.Context, f ListFilter, fn func(*lead.Lead) error) error {
-	query, args := s.listSQL(f, nil, 0, false)
+	query, args := s.listSQL(exportColumns(s.d), f, nil, 0, false)
 	rows, err := s.read.QueryContext(ctx, query, s.d.unpreparedArgs(args)...)
 	if err != nil {
 		return s.mapErr(err)
@@ -263,9 +263,9 @@ func (s *Store) ExportLeads(ctx context.Context, f ListFilter, fn func(*lead.Lea
 	return s.mapErr(rows.Err())
 }
 
-// listSQL builds the list query; limit 0 means no limit. common is the dialect's verdict on
-// the search term (see dialect.commonTerm).
-func (s *Store) listSQL(f ListFilter, after *Cursor, limit int, common bool) (string, []any) {
+// listSQL builds the list query selecting cols (leadColumns, in scanLead's order); limit 0
+// means no limit. common is the dialect's verdict on the search term (dialect.commonTerm).
+func (s *Store) listSQL(cols string, f ListFilter, after *Cursor, limit int, common bool) (string, []any) {
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
@@ -289,14 +289,30 @@ func (s *Store) listSQL(f ListFilter, after *Cursor, limit int, common bool) (st
 		lim = " LIMIT " + arg(limit)
 	}
 	if !arms {
-		return selectLeads(where) + order + lim, args
+		return selectLeads(cols, where) + order + lim, args
 	}
 	parts := make([]string, len(f.Statuses))
 	for i, st := range f.Statuses {
 		w := append([]string{"status = " + arg(string(st))}, where...)
-		parts[i] = "SELECT * FROM (" + selectLeads(w) + order + lim + ") AS arm" + strconv.Itoa(i)
+		parts[i] = "SELECT * FROM (" + selectLeads(cols, w) + order + lim + ") AS arm" + strconv.Itoa(i)
 	}
 	return "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") AS merged" + order + lim, args
+}
+
+// exportColumns is leadColumns with the timestamps read as the dialect reads them fastest
+// in bulk (SQLite: as text; its driver would otherwise try one time layout after another
+// on every value of a DATETIME column).
+func exportColumns(d dialect) string {
+	cols := strings.Split(leadColumns, ",")
+	for i, c := range cols {
+		switch c = strings.TrimSpace(c); c {
+		case "consent_timestamp", "created_at", "updated_at", "anonymized_at":
+			cols[i] = d.bulkTime(c)
+		default:
+			cols[i] = c
+		}
+	}
+	return strings.Join(cols, ", ")
 }
 
 // cursorSQL is the keyset condition "after the cursor". Written out rather than as a row
@@ -307,8 +323,8 @@ func cursorSQL(after *Cursor, arg func(any) string) string {
 	return "created_at <= " + c + " AND (created_at < " + c + " OR id < " + id + ")"
 }
 
-func selectLeads(where []string) string {
-	q := "SELECT " + leadColumns + " FROM leads"
+func selectLeads(cols string, where []string) string {
+	q := "SELECT " + cols + " FROM leads"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -1,4 +1,9 @@
 -- +goose Up
+-- The list's order, whole: without it, SQLite walks created_at and sorts every run of equal
+-- timestamps by id on the way, which costs a CSV export of a million leads half its speed.
+-- (PostgreSQL's incremental sort does the same job cheaply.)
+CREATE INDEX idx_leads_created_id ON leads (created_at, id);
+
 -- Search (GET /api/v1/leads?q=): a case-insensitive substring of the first and last name,
 -- email or organization name, answered by an FTS5 trigram index instead of a table scan.
 -- The indexed document is "first last\nemail\norganization": the space lets a full name
