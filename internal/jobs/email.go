@@ -119,16 +119,9 @@ func (w *EmailWorker) deliver(ctx context.Context, j store.EmailJob) {
 		w.observe("sent")
 		return
 	}
-	delay := w.BaseBackoff << min(j.Attempts-1, 30)
-	if delay > w.MaxBackoff || delay <= 0 {
-		delay = w.MaxBackoff
-	}
-	next := w.Now().Add(delay)
+	retryAt := nextAttempt(w.Now(), j.CreatedAt, j.Attempts, w.BaseBackoff, w.MaxBackoff, w.GiveUpAfter)
 	outcome := "retry"
-	var retryAt *time.Time
-	if next.Sub(j.CreatedAt) <= w.GiveUpAfter {
-		retryAt = &next
-	} else {
+	if retryAt == nil {
 		outcome = "failed"
 	}
 	// mail errors are sanitized by the mail package: no addresses or bodies in them

@@ -150,16 +150,9 @@ func (w *WebhookWorker) deliver(ctx context.Context, d store.WebhookDelivery) {
 		w.observe("delivered")
 		return
 	}
-	delay := w.BaseBackoff << min(d.Attempts-1, 30)
-	if delay > w.MaxBackoff || delay <= 0 {
-		delay = w.MaxBackoff
-	}
-	next := w.Now().Add(delay)
+	retryAt := nextAttempt(w.Now(), d.QueuedAt, d.Attempts, w.BaseBackoff, w.MaxBackoff, w.GiveUpAfter)
 	outcome := "retry"
-	var retryAt *time.Time
-	if next.Sub(d.QueuedAt) <= w.GiveUpAfter {
-		retryAt = &next
-	} else {
+	if retryAt == nil {
 		outcome = "failed"
 	}
 	reason := fmt.Sprintf("attempt %d: %v", d.Attempts, err)
