@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -73,6 +74,16 @@ type dialect interface {
 	// bulkLoad prepares db for a bulk load (Store.Generate); done undoes that and brings the
 	// planner statistics up to date.
 	bulkLoad(ctx context.Context, db *sql.DB) (done func(context.Context) error, err error)
+	// bulkRowsPerTx is how many leads a bulk load writes per transaction.
+	bulkRowsPerTx() int
+	// bulkDroppable lists what a bulk load drops before inserting into the leads, bookings
+	// and lead_events tables and creates again after: the secondary indexes when rebuild
+	// (the load is at least as big as what the tables hold: a sorted build beats a million
+	// random inserts), and what the engine's search index needs (see bulkIndexSearch).
+	bulkDroppable(ctx context.Context, tx *sql.Tx, rebuild bool) ([]schemaObject, error)
+	// bulkIndexSearch prepares to bring the search index up to date with the leads a bulk
+	// load adds in tx; the function it returns does it after they are in.
+	bulkIndexSearch(ctx context.Context, tx *sql.Tx) (func() error, error)
 	isUniqueViolation(err error) bool
 	isUnavailable(err error) bool
 	// isDeleteRefused recognizes the no-delete trigger of lead_soft_delete_only.
@@ -134,6 +145,28 @@ func (postgresDialect) bulkLoad(ctx context.Context, db *sql.DB) (func(context.C
 		return err
 	}, nil
 }
+
+// One transaction, as on SQLite: the indexes are rebuilt in it.
+func (postgresDialect) bulkRowsPerTx() int { return math.MaxInt }
+
+// Constraint indexes (primary keys) stay; the trigram GIN index is one of the rebuilt.
+func (postgresDialect) bulkDroppable(ctx context.Context, tx *sql.Tx, rebuild bool) ([]schemaObject, error) {
+	if !rebuild {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+		return nil, err
+	}
+	return querySchemaObjects(ctx, tx, `SELECT 'DROP INDEX "' || indexname || '"', indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename IN ('leads', 'bookings', 'lead_events')
+		  AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname`)
+}
+
+// The GIN index keeps up by itself (or is rebuilt).
+func (postgresDialect) bulkIndexSearch(context.Context, *sql.Tx) (func() error, error) {
+	return func() error { return nil }, nil
+}
+
 func (postgresDialect) isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -185,7 +218,7 @@ func (sqliteDialect) searchCond(q string, common bool, arg func(any) string) str
 	if (short || common) && variants != nil {
 		var or []string
 		for _, v := range variants {
-			or = append(or, `(first_name || ' ' || last_name || char(10) || email || char(10) || organization_name) LIKE `+
+			or = append(or, `(`+sqliteSearchDoc+`) LIKE `+
 				arg("%"+escapeLike(v)+"%")+` ESCAPE '\'`)
 		}
 		return "(" + strings.Join(or, " OR ") + ")"
@@ -218,6 +251,9 @@ func (sqliteDialect) unindexed(col string) string { return "+" + col }
 // sqliteSearchKey - leads.rowid is a lead's rowid in leads_search (00003_search.sql): the
 // index's ascending order is newest first.
 const sqliteSearchKey = "1099511627776"
+
+// sqliteSearchDoc is the indexed document of a lead (00003_search.sql).
+const sqliteSearchDoc = `first_name || ' ' || last_name || char(10) || email || char(10) || organization_name`
 
 // sqliteMaxLate bounds the out-of-order leads that searchPage merges in one by one.
 const sqliteMaxLate = 1000
@@ -343,7 +379,7 @@ func (sqliteDialect) bulkLoad(ctx context.Context, db *sql.DB) (func(context.Con
 	if err := db.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&prev); err != nil {
 		return nil, err
 	}
-	if _, err := db.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+	if _, err := db.ExecContext(ctx, `PRAGMA cache_size = -1048576`); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) error {
@@ -352,6 +388,56 @@ func (sqliteDialect) bulkLoad(ctx context.Context, db *sql.DB) (func(context.Con
 		return errors.Join(err, err2)
 	}, nil
 }
+
+// One transaction: its DDL (below) must not be seen half done. It holds the database (the
+// tables, on PostgreSQL) until it commits: a bulk load is for a quiet database.
+func (sqliteDialect) bulkRowsPerTx() int { return math.MaxInt }
+
+// FTS5 writes its pending terms out as a new segment whenever a row arrives whose rowid is
+// lower than the previous one, and our search rowids descend (2^40 - leads.rowid, see
+// 00003_search.sql): the insert trigger makes a one-row segment per lead, and merging those
+// was two thirds of a bulk load. So the trigger is dropped for the load (and created again
+// from its own stored text); bulkIndexSearch indexes the new leads in one INSERT … SELECT
+// in ascending search-rowid order. Autoindexes (UNIQUE and PRIMARY KEY constraints) have no
+// SQL and stay. DDL is transactional in SQLite: a failure or a crash leaves the schema as
+// it was.
+func (sqliteDialect) bulkDroppable(ctx context.Context, tx *sql.Tx, rebuild bool) ([]schemaObject, error) {
+	// indexes sort before the trigger: created again first, the trigger's lookup has its index
+	return querySchemaObjects(ctx, tx, `SELECT 'DROP ' || upper(type) || ' "' || name || '"', sql FROM sqlite_schema
+		WHERE (type = 'trigger' AND name = 'leads_search_insert')
+		   OR ($1 AND type = 'index' AND tbl_name IN ('leads', 'bookings', 'lead_events') AND sql IS NOT NULL)
+		ORDER BY type, name`, rebuild)
+}
+
+// bulkIndexSearch does, a batch at once, what the insert trigger does a row at a time: the
+// FTS rows (automerge off: the load ends with an 'optimize' that merges once) and the list
+// of late arrivals.
+func (sqliteDialect) bulkIndexSearch(ctx context.Context, tx *sql.Tx) (func() error, error) {
+	var lastRowid int64
+	var newest sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(rowid), 0) FROM leads), (SELECT MAX(created_at) FROM leads)`).
+		Scan(&lastRowid, &newest)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		for _, q := range []string{`INSERT INTO leads_search (leads_search, rank) VALUES ('automerge', 0)`,
+			`INSERT INTO leads_search (rowid, doc)
+			SELECT ` + sqliteSearchKey + ` - rowid, ` + sqliteSearchDoc + ` FROM leads WHERE rowid > $1 ORDER BY rowid DESC`,
+			`INSERT INTO leads_search (leads_search, rank) VALUES ('automerge', 4)`} {
+			if _, err := tx.ExecContext(ctx, q, lastRowid); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO leads_search_late (lead_rowid)
+			SELECT rowid FROM (SELECT rowid, created_at,
+				MAX(created_at) OVER (ORDER BY rowid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS newest_before
+				FROM leads WHERE rowid > $1)
+			WHERE created_at < $2 OR created_at < newest_before`, lastRowid, newest)
+		return err
+	}, nil
+}
+
 func (sqliteDialect) isUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {

@@ -31,7 +31,7 @@ const generateActor = "generator"
 
 const (
 	genRowsPerStatement = 500    // 22 parameters a row: far below both engines' limits
-	genRowsPerTx        = 10_000 // one commit per 10,000 leads
+	genRowsPerTx        = 10_000 // progress is reported, and PostgreSQL commits, every 10,000 leads
 )
 
 // Generate inserts n synthetic, realistic leads for tests, benchmarks and demos: varied
@@ -41,8 +41,10 @@ const (
 // booking row; lost and disqualified leads get the status_changed event that shows how far
 // they had come, so the statistics have something to count. Other events are not written.
 //
-// Rows go in as multi-row INSERTs, genRowsPerTx to a transaction; the search index is kept
-// in step by the database (the SQLite triggers, the PostgreSQL GIN index).
+// Rows go in as prepared multi-row INSERTs in one transaction, with the secondary indexes
+// built afresh after them when the load at least doubles the tables and the search index
+// brought up to date once (Store.bulkInsert). The transaction holds the tables until it
+// commits: a load of a million rows is for a quiet database.
 func (s *Store) Generate(ctx context.Context, n int, opts GenerateOptions) error {
 	if n < 0 {
 		return fmt.Errorf("generate: negative count")
@@ -67,27 +69,17 @@ func (s *Store) Generate(ctx context.Context, n int, opts GenerateOptions) error
 }
 
 func (s *Store) generate(ctx context.Context, g *generator, n int, progress func(int)) error {
+	perTx := s.d.bulkRowsPerTx()
 	for done := 0; done < n; {
-		batch := min(genRowsPerTx, n-done)
+		batch := min(perTx, n-done)
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			var leads, bookings, events [][]any
-			for i := range batch {
-				l, b, e := g.row(done + i)
-				leads = append(leads, l)
-				if b != nil {
-					bookings = append(bookings, b)
-				}
-				if e != nil {
-					events = append(events, e)
-				}
-			}
-			if err := s.insertRows(ctx, tx, genLeadSQL, leads); err != nil {
+			var existing int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leads`).Scan(&existing); err != nil {
 				return err
 			}
-			if err := s.insertRows(ctx, tx, genBookingSQL, bookings); err != nil {
-				return err
-			}
-			return s.insertRows(ctx, tx, genEventSQL, events)
+			return s.bulkInsert(ctx, tx, batch >= existing, func() error {
+				return s.generateRows(ctx, tx, g, done, batch, progress)
+			})
 		})
 		if s.d.isUniqueViolation(err) {
 			return fmt.Errorf("generate: these leads already exist (same seed as an earlier run?): use another seed")
@@ -96,9 +88,95 @@ func (s *Store) generate(ctx context.Context, g *generator, n int, progress func
 			return fmt.Errorf("generate: %w", err)
 		}
 		done += batch
-		if progress != nil {
-			progress(done)
+	}
+	return nil
+}
+
+// schemaObject is an index or trigger a bulk load drops and creates again.
+type schemaObject struct{ drop, create string }
+
+func querySchemaObjects(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]schemaObject, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []schemaObject
+	for rows.Next() {
+		var o schemaObject
+		if err := rows.Scan(&o.drop, &o.create); err != nil {
+			return nil, err
 		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// bulkInsert runs insert, which adds leads (with their bookings and events) to the end of
+// the tables in tx, with what slows row-by-row inserts dropped (dialect.bulkDroppable),
+// then builds that again and brings the search index up to date.
+func (s *Store) bulkInsert(ctx context.Context, tx *sql.Tx, rebuild bool, insert func() error) error {
+	objects, err := s.d.bulkDroppable(ctx, tx, rebuild)
+	if err != nil {
+		return err
+	}
+	indexSearch, err := s.d.bulkIndexSearch(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, o := range objects {
+		if _, err := tx.ExecContext(ctx, o.drop); err != nil {
+			return err
+		}
+	}
+	if err := insert(); err != nil {
+		return err
+	}
+	for _, o := range objects {
+		if _, err := tx.ExecContext(ctx, o.create); err != nil {
+			return err
+		}
+	}
+	return indexSearch()
+}
+
+// generateRows inserts leads from..from+count (and their bookings and events) in tx, with
+// statements of genRowsPerStatement rows, each prepared once.
+func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, from, count int, progress func(int)) error {
+	tables := []*bulkInsert{{head: genLeadSQL}, {head: genBookingSQL}, {head: genEventSQL}}
+	defer func() {
+		for _, t := range tables {
+			if t.full != nil {
+				t.full.Close()
+			}
+		}
+	}()
+	for i := range count {
+		l, b, e := g.row(from + i)
+		tables[0].add(l)
+		tables[1].add(b)
+		tables[2].add(e)
+		// bookings and events go in after the leads they reference
+		if tables[0].ready() {
+			for _, t := range tables {
+				for t.ready() {
+					if err := s.insertFull(ctx, tx, t); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if progress != nil && (i+1)%genRowsPerTx == 0 {
+			progress(from + i + 1)
+		}
+	}
+	for _, t := range tables {
+		if err := s.flushRows(ctx, tx, t); err != nil { // in order: leads first
+			return err
+		}
+	}
+	if progress != nil && count%genRowsPerTx != 0 {
+		progress(from + count)
 	}
 	return nil
 }
@@ -113,35 +191,75 @@ const (
 	genEventSQL = `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES `
 )
 
-// insertRows inserts rows (all of one width) with multi-row INSERTs of up to
-// genRowsPerStatement rows.
-func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, rows [][]any) error {
-	for len(rows) > 0 {
-		chunk := rows[:min(genRowsPerStatement, len(rows))]
-		rows = rows[len(chunk):]
-		width := len(chunk[0])
-		var b strings.Builder
-		b.WriteString(head)
-		args := make([]any, 0, len(chunk)*width)
-		for i, r := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j := range r {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(s.d.bulkParam(len(args) + j + 1))
-			}
-			b.WriteByte(')')
-			args = append(args, r...)
+// bulkInsert gathers the rows of one table into multi-row INSERTs.
+type bulkInsert struct {
+	head  string
+	width int
+	args  []any
+	full  *sql.Stmt // the INSERT of genRowsPerStatement rows, prepared on first use
+}
+
+func (t *bulkInsert) add(row []any) {
+	if row != nil {
+		t.width = len(row)
+		t.args = append(t.args, row...)
+	}
+}
+
+// ready reports whether a full statement's rows are waiting.
+func (t *bulkInsert) ready() bool {
+	return t.width > 0 && len(t.args) >= genRowsPerStatement*t.width
+}
+
+// insertFull inserts the first genRowsPerStatement waiting rows.
+func (s *Store) insertFull(ctx context.Context, tx *sql.Tx, t *bulkInsert) error {
+	if t.full == nil {
+		st, err := tx.PrepareContext(ctx, s.multiRowInsert(t.head, t.width, genRowsPerStatement))
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), s.d.unpreparedArgs(args)...); err != nil {
+		t.full = st
+	}
+	n := genRowsPerStatement * t.width
+	if _, err := t.full.ExecContext(ctx, t.args[:n]...); err != nil {
+		return err
+	}
+	t.args = append(t.args[:0], t.args[n:]...)
+	return nil
+}
+
+// flushRows inserts the rows left over, fewer than a full statement.
+func (s *Store) flushRows(ctx context.Context, tx *sql.Tx, t *bulkInsert) error {
+	for t.ready() {
+		if err := s.insertFull(ctx, tx, t); err != nil {
 			return err
 		}
 	}
-	return nil
+	if len(t.args) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, s.multiRowInsert(t.head, t.width, len(t.args)/t.width), s.d.unpreparedArgs(t.args)...)
+	t.args = t.args[:0]
+	return err
+}
+
+func (s *Store) multiRowInsert(head string, width, rows int) string {
+	var b strings.Builder
+	b.WriteString(head)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range width {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(s.d.bulkParam(i*width + j + 1))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // generator makes the rows; one per Generate call, not safe for concurrent use.

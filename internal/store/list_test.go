@@ -521,6 +521,28 @@ func TestGenerate(t *testing.T) {
 		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now})
 		const n = 12000
 		var progress []int
+		// the bulk load drops and rebuilds indexes and triggers on SQLite: all come back
+		schema := func() string {
+			t.Helper()
+			q := `SELECT indexname || indexdef FROM pg_indexes WHERE schemaname = 'public' UNION ALL
+				SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1`
+			if e.Name == "sqlite" {
+				q = `SELECT type || name || COALESCE(sql, '') FROM sqlite_schema ORDER BY 1`
+			}
+			rows, err := s.DB().Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var all []string
+			for rows.Next() {
+				var x string
+				rows.Scan(&x)
+				all = append(all, x)
+			}
+			return strings.Join(all, "\n")
+		}
+		before := schema()
 		if err := s.Generate(ctx, n, store.GenerateOptions{Seed: 1, Progress: func(d int) { progress = append(progress, d) }}); err != nil {
 			t.Fatal(err)
 		}
@@ -529,6 +551,10 @@ func TestGenerate(t *testing.T) {
 		}
 		if got := count(t, s, `SELECT COUNT(*) FROM leads`); got != n {
 			t.Fatalf("%d leads", got)
+		}
+		if after := schema(); after != before || !strings.Contains(after, "idx_leads_status_created") ||
+			e.Name == "sqlite" && !strings.Contains(after, "leads_search_insert") {
+			t.Errorf("schema after a bulk load:\n%s\nwant\n%s", after, before)
 		}
 		if got, want := count(t, s, `SELECT COUNT(*) FROM bookings`), count(t, s, `SELECT COUNT(*) FROM leads WHERE source = 'demo_booking'`); got != want || got == 0 {
 			t.Errorf("%d bookings for %d demo_booking leads", got, want)
@@ -631,5 +657,11 @@ func TestGenerate(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkSearch("sen", "ØYVIND", ".example")
+		if _, err := s.Book(ctx, store.BookingParams{Booking: lead.Booking{FirstName: "Quentin", LastName: "Zyxwvut",
+			Email: "qz@example.org", EmailNormalized: "qz@example.org", OrganizationName: "After Bulk"}, IP: "192.0.2.9",
+			ConsentVersion: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		checkSearch("zyxwvut", "after bulk")
 	})
 }
