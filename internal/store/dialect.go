@@ -84,6 +84,9 @@ type dialect interface {
 	// bulkIndexSearch prepares to bring the search index up to date with the leads a bulk
 	// load adds in tx; the function it returns does it after they are in.
 	bulkIndexSearch(ctx context.Context, tx *sql.Tx) (func() error, error)
+	// writableCTEs: the engine runs INSERTs inside WITH (PostgreSQL), so that several
+	// writes of a transaction can share one round trip.
+	writableCTEs() bool
 	isUniqueViolation(err error) bool
 	isUnavailable(err error) bool
 	// isDeleteRefused recognizes the no-delete trigger of lead_soft_delete_only.
@@ -167,6 +170,7 @@ func (postgresDialect) bulkIndexSearch(context.Context, *sql.Tx) (func() error, 
 	return func() error { return nil }, nil
 }
 
+func (postgresDialect) writableCTEs() bool { return true }
 func (postgresDialect) isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -438,6 +442,7 @@ func (sqliteDialect) bulkIndexSearch(ctx context.Context, tx *sql.Tx) (func() er
 	}, nil
 }
 
+func (sqliteDialect) writableCTEs() bool { return false }
 func (sqliteDialect) isUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {

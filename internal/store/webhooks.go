@@ -370,16 +370,21 @@ func (s *Store) liveSubscriptions(ctx context.Context, tx *sql.Tx) ([]subscripti
 	defer rows.Close()
 	var out []subscription
 	for rows.Next() {
-		var sub subscription
-		var events string
-		if err := rows.Scan(&sub.id, &events); err != nil {
+		var id, events string
+		if err := rows.Scan(&id, &events); err != nil {
 			return nil, err
 		}
-		if json.Unmarshal([]byte(events), &sub.events) == nil {
+		if sub, ok := parseSubscription(id, events); ok {
 			out = append(out, sub)
 		}
 	}
 	return out, rows.Err()
+}
+
+// parseSubscription reads a webhooks row; ok false when its events are unreadable.
+func parseSubscription(id, events string) (subscription, bool) {
+	sub := subscription{id: id}
+	return sub, json.Unmarshal([]byte(events), &sub.events) == nil
 }
 
 // subscribers are the ids of the subscriptions that want event.
@@ -423,6 +428,11 @@ func (s *Store) enqueueLeadWebhooks(ctx context.Context, tx *sql.Tx, leadID stri
 	if err != nil {
 		return err
 	}
+	return s.enqueueWebhooksTo(ctx, tx, subs, leadID, now, events...)
+}
+
+// enqueueWebhooksTo queues the events for those of the live subscriptions subs that want them.
+func (s *Store) enqueueWebhooksTo(ctx context.Context, tx *sql.Tx, subs []subscription, leadID string, now time.Time, events ...webhookEvent) error {
 	if !slices.ContainsFunc(events, func(e webhookEvent) bool { return len(subscribers(subs, e.typ)) > 0 }) {
 		return nil
 	}
@@ -474,12 +484,12 @@ func bookingSnapshot(id, leadID string, p BookingParams, now time.Time) Booking 
 
 // bookingWebhooks queues the events of one booking: lead.created when it created the lead,
 // and booking.created.
-func (s *Store) bookingWebhooks(ctx context.Context, tx *sql.Tx, res BookingResult, p BookingParams, now time.Time) error {
+func (s *Store) bookingWebhooks(ctx context.Context, tx *sql.Tx, subs []subscription, res BookingResult, p BookingParams, now time.Time) error {
 	events := []webhookEvent{{webhook.EventBookingCreated, map[string]any{"booking": bookingSnapshot(res.BookingID, res.LeadID, p, now)}}}
 	if res.NewLead {
 		events = append([]webhookEvent{{webhook.EventLeadCreated, nil}}, events...)
 	}
-	return s.enqueueLeadWebhooks(ctx, tx, res.LeadID, now, events...)
+	return s.enqueueWebhooksTo(ctx, tx, subs, res.LeadID, now, events...)
 }
 
 // scrubWebhookPayloads rewrites, inside the erasure's transaction, every stored payload of
