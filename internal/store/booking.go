@@ -50,7 +50,27 @@ const (
 // Book stores a public demo booking in one transaction: per-IP lock, idempotency replay,
 // rate limit, insert-or-link the lead by normalized email (the unique index decides), the
 // booking, its event, and the confirmation email job when one is due.
+//
+// On SQLite, whose one writer runs transactions one at a time, the bookings that arrive
+// together share a transaction (see groupCommit), each under its own savepoint.
 func (s *Store) Book(ctx context.Context, p BookingParams) (BookingResult, error) {
+	var res BookingResult
+	err := s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		res, err = s.book(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return BookingResult{}, err
+	}
+	if res.EmailQueued {
+		s.notifyJobs()
+	}
+	return res, nil
+}
+
+// book writes one booking in tx; on error, tx (or its savepoint) must be rolled back.
+func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingResult, error) {
 	now := s.now().UTC()
 	b := p.Booking
 	var res BookingResult
@@ -59,8 +79,7 @@ func (s *Store) Book(ctx context.Context, p BookingParams) (BookingResult, error
 		sum := sha256.Sum256([]byte(p.IP + "\x00" + p.IdempotencyKey))
 		idemHash = hex.EncodeToString(sum[:])
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res = BookingResult{}
+	err := func() error {
 		if err := s.d.lockIP(ctx, tx, p.IP); err != nil {
 			return err
 		}
@@ -166,12 +185,9 @@ func (s *Store) Book(ctx context.Context, p BookingParams) (BookingResult, error
 			}
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return BookingResult{}, err
-	}
-	if res.EmailQueued {
-		s.notifyJobs()
 	}
 	return res, nil
 }
@@ -320,4 +336,4 @@ ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
 }
 
 // hotStatements are prepared eagerly after migration.
-var hotStatements = []string{sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlRecentEmail, sqlInsertEmailJob, sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL}
+var hotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint, sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlRecentEmail, sqlInsertEmailJob, sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL}

@@ -87,6 +87,9 @@ type dialect interface {
 	// writableCTEs: the engine runs INSERTs inside WITH (PostgreSQL), so that several
 	// writes of a transaction can share one round trip.
 	writableCTEs() bool
+	// groupCommit: bookings share transactions (Store.bookGrouped) because the engine has
+	// one writer; elsewhere they run in parallel, each in its own.
+	groupCommit() bool
 	isUniqueViolation(err error) bool
 	isUnavailable(err error) bool
 	// isDeleteRefused recognizes the no-delete trigger of lead_soft_delete_only.
@@ -171,6 +174,7 @@ func (postgresDialect) bulkIndexSearch(context.Context, *sql.Tx) (func() error, 
 }
 
 func (postgresDialect) writableCTEs() bool { return true }
+func (postgresDialect) groupCommit() bool  { return false }
 func (postgresDialect) isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -443,6 +447,7 @@ func (sqliteDialect) bulkIndexSearch(ctx context.Context, tx *sql.Tx) (func() er
 }
 
 func (sqliteDialect) writableCTEs() bool { return false }
+func (sqliteDialect) groupCommit() bool  { return true }
 func (sqliteDialect) isUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {

@@ -72,9 +72,10 @@ RETURNING id, lead_id, booking_id, attempts, created_at`, ts(now.Add(lease)), ts
 
 // CompleteEmailJob marks a job delivered.
 func (s *Store) CompleteEmailJob(ctx context.Context, id string) error {
-	_, err := s.write.ExecContext(ctx, `UPDATE email_jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1`,
-		id, ts(s.now()))
-	return s.mapErr(err)
+	return s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, sqlCompleteEmailJob, id, ts(s.now()))
+		return err
+	})
 }
 
 // RetryEmailJob records a failed attempt: the job is due again at retryAt, or failed for
@@ -84,10 +85,16 @@ func (s *Store) RetryEmailJob(ctx context.Context, id string, retryAt *time.Time
 	if retryAt != nil {
 		status, runAt = "pending", *retryAt
 	}
-	_, err := s.write.ExecContext(ctx, `UPDATE email_jobs SET status = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = $5 WHERE id = $1`,
-		id, status, ts(runAt), reason, ts(s.now()))
-	return s.mapErr(err)
+	return s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, sqlRetryEmailJob, id, status, ts(runAt), reason, ts(s.now()))
+		return err
+	})
 }
+
+const (
+	sqlCompleteEmailJob = `UPDATE email_jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1`
+	sqlRetryEmailJob    = `UPDATE email_jobs SET status = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = $5 WHERE id = $1`
+)
 
 // EmailJobCounts returns the number of jobs per status.
 func (s *Store) EmailJobCounts(ctx context.Context) (map[string]int, error) {

@@ -29,6 +29,7 @@ type Store struct {
 	jobsReady chan struct{}
 	// stmts caches statements prepared on the SQLite write connection (see txExec).
 	stmts sync.Map // query → *sql.Stmt
+	group groupCommit
 }
 
 // Options tune a Store; the zero value is usable.

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+)
+
+// groupCommit gathers the writes that wait for SQLite's one writer (bookings, and the email
+// worker's job updates) and commits them together: a commit (writing the WAL frames of
+// every page a booking touched: the lead, its ten indexes, the search index, the booking,
+// its event, the email job) was half of a booking's time, and one commit for the writes
+// that arrived together costs little more than one for a single write. Each write still
+// runs whole and alone, in order, inside the shared transaction under a savepoint: a
+// booking's rate limit, dedup and idempotency see the bookings before it, its failure rolls
+// back only itself, and none is answered before the commit that stores it (a failed commit
+// fails them all, and none is stored).
+type groupCommit struct {
+	mu      sync.Mutex
+	pending []*groupedWrite
+	running bool // a committer goroutine is draining pending
+	groups  int  // transactions committed or tried, for tests
+	writes  int
+}
+
+type groupedWrite struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	err  error
+	done chan struct{}
+}
+
+const (
+	// groupCommitMax bounds a group: the first write of a group waits for the others.
+	groupCommitMax = 32
+	// groupCommitTimeout bounds a group's transaction; the writes' own contexts are checked
+	// before each starts, not during it (an interrupted statement in SQLite can roll back
+	// the whole transaction, and with it the group).
+	groupCommitTimeout = 30 * time.Second
+)
+
+// inGroupTx runs fn in a transaction that, on SQLite, it may share with other writes
+// waiting at the same time (groupCommit); fn runs under its own savepoint and its error
+// rolls back only its own writes. It returns once the transaction has committed (nil) or
+// failed. fn must not keep what it computed when an error is returned.
+func (s *Store) inGroupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if !s.d.groupCommit() {
+		return s.inTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
+	}
+	w := &groupedWrite{ctx: ctx, fn: fn, done: make(chan struct{})}
+	s.group.mu.Lock()
+	s.group.pending = append(s.group.pending, w)
+	start := !s.group.running
+	s.group.running = true
+	s.group.mu.Unlock()
+	if start {
+		go s.commitGroups()
+	}
+	<-w.done // bounded by groupCommitTimeout: a write is never left half-known
+	return w.err
+}
+
+// commitGroups commits groups of waiting writes until none waits.
+func (s *Store) commitGroups() {
+	for {
+		s.group.mu.Lock()
+		n := min(len(s.group.pending), groupCommitMax)
+		if n == 0 {
+			s.group.running = false
+			s.group.mu.Unlock()
+			return
+		}
+		group := s.group.pending[:n:n]
+		s.group.pending = append([]*groupedWrite(nil), s.group.pending[n:]...)
+		s.group.groups++
+		s.group.writes += n
+		s.group.mu.Unlock()
+		s.commitGroup(group)
+	}
+}
+
+func (s *Store) commitGroup(group []*groupedWrite) {
+	ctx, cancel := context.WithTimeout(context.Background(), groupCommitTimeout)
+	defer cancel()
+	alone := len(group) == 1 // no savepoint needed: its failure is the transaction's
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, w := range group {
+			if w.err = w.ctx.Err(); w.err != nil {
+				continue
+			}
+			if alone {
+				return w.fn(ctx, tx)
+			}
+			if _, err := s.txExec(ctx, tx, sqlSavepoint); err != nil {
+				return err
+			}
+			if w.err = w.fn(ctx, tx); w.err != nil {
+				w.err = s.mapErr(w.err)
+				if _, err := s.txExec(ctx, tx, sqlRollbackToSavepoint); err != nil {
+					return err
+				}
+			}
+			if _, err := s.txExec(ctx, tx, sqlReleaseSavepoint); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, w := range group {
+		if err != nil && (w.err == nil || alone) {
+			w.err = err // nothing of the group was stored
+		}
+		close(w.done)
+	}
+}
+
+const (
+	sqlSavepoint           = `SAVEPOINT grouped`
+	sqlRollbackToSavepoint = `ROLLBACK TO grouped`
+	sqlReleaseSavepoint    = `RELEASE grouped`
+)

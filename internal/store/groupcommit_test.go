@@ -1,0 +1,135 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/store"
+	"github.com/norsedigital/leads/internal/store/storetest"
+)
+
+var errBroken = errors.New("the response could not be rendered")
+
+// Bookings that arrive together share a transaction on SQLite, and every per-booking rule
+// still holds inside it: a refused booking (rate limit) rolls back only itself, dedup and
+// the limit see the bookings before them in the same group, and every accepted booking is
+// stored with its lead, event and email job. On PostgreSQL the same load runs one
+// transaction per booking; the outcome must be identical.
+func TestBookingsCommittedTogether(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		clock := storetest.NewClock(t0)
+		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now})
+
+		const flood, others, sameEmail, broken = 40, 40, 20, 10
+		type outcome struct {
+			kind string
+			res  store.BookingResult
+			err  error
+		}
+		out := make(chan outcome, flood+others+sameEmail+broken)
+		var start, wg sync.WaitGroup
+		start.Add(1)
+		book := func(kind string, p store.BookingParams) {
+			defer wg.Done()
+			start.Wait()
+			res, err := s.Book(ctx, p)
+			out <- outcome{kind, res, err}
+		}
+		for i := range flood { // one IP: 5 accepted, the rest refused
+			wg.Add(1)
+			go book("flood", params(booking(fmt.Sprintf("flood%d@example.org", i)), "203.0.113.1"))
+		}
+		for i := range others { // each from its own IP: all accepted
+			wg.Add(1)
+			go book("other", params(booking(fmt.Sprintf("other%d@example.org", i)), fmt.Sprintf("198.51.100.%d", i+1)))
+		}
+		for i := range sameEmail { // one email from many IPs: one lead, one email
+			wg.Add(1)
+			go book("same", params(booking("Same@Example.org"), fmt.Sprintf("192.0.2.%d", i+1)))
+		}
+		for i := range broken { // fails after its writes: they must all roll back, alone
+			p := params(booking(fmt.Sprintf("broken%d@example.org", i)), fmt.Sprintf("198.51.100.%d", 100+i))
+			p.IdempotencyKey = fmt.Sprintf("key-%d", i)
+			p.Response = func(string) ([]byte, error) { return nil, errBroken }
+			wg.Add(1)
+			go book("broken", p)
+		}
+		start.Done()
+		wg.Wait()
+		close(out)
+
+		accepted := map[string]int{}
+		emails := 0
+		bookingIDs := map[string]bool{}
+		for o := range out {
+			switch {
+			case o.err == nil:
+				accepted[o.kind]++
+				bookingIDs[o.res.BookingID] = true
+				if o.res.EmailQueued {
+					emails++
+				}
+			case lead.ErrorCode(o.err) == lead.CodeRateLimited && o.kind == "flood":
+			case errors.Is(o.err, errBroken) && o.kind == "broken":
+			default:
+				t.Errorf("%s booking: %v", o.kind, o.err)
+			}
+		}
+		if accepted["flood"] != 5 || accepted["other"] != others || accepted["same"] != sameEmail {
+			t.Errorf("accepted %v, want flood 5, other %d, same %d", accepted, others, sameEmail)
+		}
+		total := 5 + others + sameEmail
+		if got := count(t, s, `SELECT COUNT(*) FROM bookings`); got != total || len(bookingIDs) != total {
+			t.Errorf("%d bookings stored, %d distinct ids answered, want %d", got, len(bookingIDs), total)
+		}
+		if got := count(t, s, `SELECT COUNT(*) FROM leads`); got != 5+others+1 {
+			t.Errorf("%d leads, want %d", got, 5+others+1)
+		}
+		if got := count(t, s, `SELECT COUNT(*) FROM leads WHERE email LIKE 'broken%'`) +
+			count(t, s, `SELECT COUNT(*) FROM idempotency_keys`); got != 0 {
+			t.Errorf("%d rows left by bookings that failed", got)
+		}
+		if got := count(t, s, `SELECT COUNT(*) FROM bookings WHERE ip_address = '203.0.113.1'`); got != 5 {
+			t.Errorf("%d bookings stored from the flooding IP", got)
+		}
+		if got := count(t, s, `SELECT COUNT(*) FROM email_jobs`); got != emails || emails != 5+others+1 {
+			t.Errorf("%d email jobs, %d answered as queued, want %d", got, emails, 5+others+1)
+		}
+		// nothing of a refused booking is left: every lead has its created event, every
+		// booking its event
+		if got := count(t, s, `SELECT COUNT(*) FROM leads WHERE NOT EXISTS
+			(SELECT 1 FROM lead_events WHERE lead_id = leads.id AND type = 'created')`); got != 0 {
+			t.Errorf("%d leads without their created event", got)
+		}
+		if got := count(t, s, `SELECT COUNT(*) FROM lead_events WHERE type IN ('created', 'booking_linked')`); got != total {
+			t.Errorf("%d booking events, want %d", got, total)
+		}
+		if e.Name == "sqlite" {
+			groups, writes := store.GroupCommits(s)
+			if writes != flood+others+sameEmail+broken || groups >= writes {
+				t.Errorf("%d writes in %d transactions: nothing was committed together", writes, groups)
+			}
+			t.Logf("%d bookings in %d transactions", writes, groups)
+		}
+	})
+}
+
+// A booking whose caller has gone before its turn is not stored.
+func TestBookingCancelledBeforeItsTurn(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		s := storetest.MustOpen(t, e.URL(t), store.Options{})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := s.Book(ctx, params(booking("gone@example.org"), "203.0.113.7")); err == nil {
+			t.Fatal("a cancelled booking was accepted")
+		}
+		if got := count(t, s, `SELECT COUNT(*) FROM leads`); got != 0 {
+			t.Errorf("%d leads stored", got)
+		}
+	})
+}
