@@ -80,7 +80,14 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 		idemHash = hex.EncodeToString(sum[:])
 	}
 	err := func() error {
-		if err := s.d.lockIP(ctx, tx, p.IP); err != nil {
+		// the IP's lock first (checkRate takes it too): the checks below and the insert run under it
+		var limited error
+		if p.RateLimit > 0 {
+			limited = s.checkRate(ctx, tx, p, now)
+			if limited != nil && lead.ErrorCode(limited) != lead.CodeRateLimited {
+				return limited
+			}
+		} else if err := s.d.lockIP(ctx, tx, p.IP); err != nil {
 			return err
 		}
 		if idemHash != "" {
@@ -95,10 +102,8 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 				return err
 			}
 		}
-		if p.RateLimit > 0 {
-			if err := s.checkRate(ctx, tx, p, now); err != nil {
-				return err
-			}
+		if limited != nil { // after the replay: a repeated request is answered as it was
+			return limited
 		}
 
 		bookingID, newLeadID := newID(), newID()
@@ -192,10 +197,10 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 	return res, nil
 }
 
-// checkRate refuses the booking when the IP already has RateLimit bookings in the window.
-// Runs under the per-IP lock, so concurrent bookings of one IP see each other.
+// checkRate takes the per-IP lock and refuses the booking when the IP already has RateLimit
+// bookings in the window; concurrent bookings of one IP see each other.
 func (s *Store) checkRate(ctx context.Context, tx *sql.Tx, p BookingParams, now time.Time) error {
-	rows, err := s.txQuery(ctx, tx, sqlRecentBookingsOfIP,
+	rows, err := s.txQuery(ctx, tx, s.d.recentBookingsOfIP(),
 		p.IP, ts(now.Add(-p.RateWindow)))
 	if err != nil {
 		return err

@@ -36,6 +36,9 @@ type dialect interface {
 	// lockIP serializes the bookings of one client IP inside tx, so that counting the
 	// last hour and inserting are one atomic step (rate_limit_per_ip).
 	lockIP(ctx context.Context, tx *sql.Tx, ip string) error
+	// recentBookingsOfIP is the query ($1 the IP, $2 the start of the window) of the
+	// creation times of the IP's bookings, oldest first, that also takes lockIP's lock.
+	recentBookingsOfIP() string
 	// skipLocked is appended to the job-claim subquery.
 	skipLocked() string
 	// tryLock takes the transaction-scoped lock named key without waiting and reports
@@ -107,6 +110,9 @@ func (postgresDialect) migrations() fs.FS {
 func (postgresDialect) lockIP(ctx context.Context, tx *sql.Tx, ip string) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7236))`, ip)
 	return err
+}
+func (postgresDialect) recentBookingsOfIP() string {
+	return `SELECT lock_ip_recent_bookings($1, $2)` // 00007_lock_ip.sql
 }
 func (postgresDialect) skipLocked() string { return "FOR UPDATE SKIP LOCKED" }
 func (postgresDialect) forUpdate() string  { return "FOR UPDATE" }
@@ -207,6 +213,7 @@ func (sqliteDialect) migrations() fs.FS {
 // database, which already serializes every IP.
 func (sqliteDialect) lockIP(context.Context, *sql.Tx, string) error { return nil }
 func (sqliteDialect) skipLocked() string                            { return "" }
+func (sqliteDialect) recentBookingsOfIP() string                    { return sqlRecentBookingsOfIP }
 
 // The one SQLite writer (BEGIN IMMEDIATE) already runs write transactions one at a time.
 func (sqliteDialect) tryLock(context.Context, *sql.Tx, int64) (bool, error) { return true, nil }

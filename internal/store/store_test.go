@@ -173,6 +173,19 @@ func TestStore(t *testing.T) {
 			if n := count(t, s, `SELECT COUNT(*) FROM bookings WHERE ip_address = '192.0.2.50'`); n != 1 {
 				t.Fatalf("bookings = %d", n)
 			}
+			// the IP's limit reached, a repeat is still answered as it was; a new one is refused
+			for i := range 4 {
+				q := params(booking(fmt.Sprintf("idem%d@example.org", i)), "192.0.2.50")
+				if _, err := s.Book(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if third, err := s.Book(ctx, p); err != nil || !third.Replayed {
+				t.Fatalf("replay at the limit: %+v %v", third, err)
+			}
+			if _, err := s.Book(ctx, params(booking("idem9@example.org"), "192.0.2.50")); lead.ErrorCode(err) != lead.CodeRateLimited {
+				t.Fatalf("sixth booking: %v", err)
+			}
 		})
 
 		t.Run("hard delete is refused by the database", func(t *testing.T) {
