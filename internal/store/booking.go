@@ -112,38 +112,47 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			note += ": " + b.Message
 		}
 		// Existing values are never overwritten; empty optional fields are filled in.
-		err := s.txQueryRow(ctx, tx, sqlUpsertLead,
-			newLeadID, b.FirstName, b.LastName, b.Email, b.EmailNormalized, nullStr(b.Phone), b.OrganizationName,
+		upsertArgs := []any{newLeadID, b.FirstName, b.LastName, b.Email, b.EmailNormalized, nullStr(b.Phone), b.OrganizationName,
 			nullStr(b.OrganizationType), nullStr(b.OrganizationSize), nullStr(b.RoleTitle), lead.SourceDemoBooking,
 			nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign), nullStr(p.IP),
-			ts(now), note, "\n",
-		).Scan(&res.LeadID)
-		if err != nil {
-			return err
-		}
-		res.BookingID = bookingID
-		res.NewLead = res.LeadID == newLeadID
-
-		event := EventBookingLinked
-		if res.NewLead {
-			event = EventCreated
-		}
+			ts(now), note, "\n"}
 		eventDetails := `{"booking_id":"` + bookingID + `","source":"` + string(lead.SourceDemoBooking) + `"}`
-		bookingArgs := []any{bookingID, res.LeadID, b.FirstName, b.LastName, b.Email, nullStr(b.Phone), b.OrganizationName,
-			nullStr(b.OrganizationType), nullStr(b.OrganizationSize), nullStr(b.RoleTitle), nullStr(b.Message),
-			nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign), nullStr(p.IP), nullStr(p.UserAgent),
-			p.ConsentVersion, ts(now)}
+		res.BookingID = bookingID
 		var subs []subscription
 		if s.d.writableCTEs() {
-			// one round trip instead of five: on PostgreSQL a booking's time goes to statements
-			queued, live, err := s.bookingWrites(ctx, tx, append(bookingArgs, newID(), event, ActorPublic, eventDetails,
-				newID(), res.NewLead, ts(now.Add(-confirmationInterval))))
+			// on PostgreSQL a booking's time goes to round trips: one statement does what
+			// the six below do, except the email check of a known lead
+			var err error
+			res.LeadID, res.EmailQueued, subs, err = s.bookingWrites(ctx, tx, append(upsertArgs,
+				bookingID, nullStr(p.UserAgent), p.ConsentVersion, newID(), eventDetails, newID()))
 			if err != nil {
 				return err
 			}
-			res.EmailQueued, subs = queued, live
+			res.NewLead = res.LeadID == newLeadID
+			if !res.NewLead {
+				r, err := s.txExec(ctx, tx, sqlEmailJobIfDue, newID(), res.LeadID, bookingID, ts(now), ts(now.Add(-confirmationInterval)))
+				if err != nil {
+					return err
+				}
+				n, err := r.RowsAffected()
+				if err != nil {
+					return err
+				}
+				res.EmailQueued = n == 1
+			}
 		} else {
-			if _, err := s.txExec(ctx, tx, sqlInsertBooking, bookingArgs...); err != nil {
+			if err := s.txQueryRow(ctx, tx, sqlUpsertLead, upsertArgs...).Scan(&res.LeadID); err != nil {
+				return err
+			}
+			res.NewLead = res.LeadID == newLeadID
+			event := EventBookingLinked
+			if res.NewLead {
+				event = EventCreated
+			}
+			if _, err := s.txExec(ctx, tx, sqlInsertBooking, bookingID, res.LeadID, b.FirstName, b.LastName, b.Email,
+				nullStr(b.Phone), b.OrganizationName, nullStr(b.OrganizationType), nullStr(b.OrganizationSize),
+				nullStr(b.RoleTitle), nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign),
+				nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, ts(now)); err != nil {
 				return err
 			}
 			if _, err := s.txExec(ctx, tx, insertEventSQL, newID(), res.LeadID, event, ActorPublic, eventDetails, ts(now)); err != nil {
@@ -169,6 +178,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 				}
 				res.EmailQueued = true
 			}
+			var err error
 			if subs, err = s.liveSubscriptions(ctx, tx); err != nil {
 				return err
 			}
@@ -280,42 +290,63 @@ ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = 
 	sqlRecentBookingsOfIP = `SELECT created_at FROM bookings WHERE ip_address = $1 AND created_at > $2 ORDER BY created_at`
 )
 
-// sqlBookingWrites is, for engines with data-modifying CTEs, the booking, its event and the
-// confirmation email job when one is due, in one statement that also answers whether the
-// job was queued and lists the live webhook subscriptions (a row with NULLs when none).
-// Parameters: $1-$18 as sqlInsertBooking; the event's id, type, actor and details
-// ($19-$22); the job's id ($23); whether the lead is new ($24); the start of the
-// confirmation interval ($25). It runs after the lead's upsert, as a statement of its own:
-// its snapshot sees every job committed by a booking that held the lead's row before.
-const sqlBookingWrites = `
-WITH booking AS (` + sqlInsertBooking + `
+// sqlBookingWrites is, for engines with data-modifying CTEs, a booking in one statement:
+// the lead's upsert (sqlUpsertLead, $1-$19), the booking ($20 id, $21 user agent, $22
+// consent version), its event ($23 id, $24 details) and, for a new lead, the confirmation
+// email job ($25 id). It answers the lead's id, whether the job was queued and the live
+// webhook subscriptions (one row each; a row with NULLs when none). A known lead's
+// confirmation is decided by sqlEmailJobIfDue, a statement of its own: its snapshot must
+// see the jobs committed by the bookings that held the lead's row before this one.
+var sqlBookingWrites = `
+WITH lead AS (` + sqlUpsertLead + `
+), booking AS (
+	INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
+		organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
+		consent_version, consent_timestamp, created_at)
+	SELECT CAST($20 AS UUID), lead.id, $2, $3, $4, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, CAST($21 AS TEXT),
+		CAST($22 AS TEXT), $17, $17 FROM lead
 ), event AS (
-	INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES ($19, $2, $20, $21, $22, $18)
+	INSERT INTO lead_events (id, lead_id, type, actor, details, created_at)
+	SELECT CAST($23 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + EventCreated + `' ELSE '` + EventBookingLinked + `' END,
+		'` + ActorPublic + `', CAST($24 AS TEXT), $17 FROM lead
 ), job AS (
 	INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
-	SELECT CAST($23 AS UUID), CAST($2 AS UUID), CAST($1 AS UUID), 'pending', 0, CAST($18 AS TIMESTAMPTZ), CAST($18 AS TIMESTAMPTZ), CAST($18 AS TIMESTAMPTZ)
-	WHERE CAST($24 AS BOOLEAN) OR NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = CAST($2 AS UUID) AND created_at > CAST($25 AS TIMESTAMPTZ))
+	SELECT CAST($25 AS UUID), lead.id, CAST($20 AS UUID), 'pending', 0, $17, $17, $17 FROM lead WHERE lead.id = $1
 	RETURNING 1
 )
-SELECT EXISTS (SELECT 1 FROM job), webhooks.id, webhooks.events
-FROM (SELECT 1) AS one LEFT JOIN webhooks ON webhooks.active AND webhooks.deleted_at IS NULL`
+SELECT lead.id, EXISTS (SELECT 1 FROM job), webhooks.id, webhooks.events
+FROM lead LEFT JOIN webhooks ON webhooks.active AND webhooks.deleted_at IS NULL`
 
-func (s *Store) bookingWrites(ctx context.Context, tx *sql.Tx, args []any) (queued bool, subs []subscription, err error) {
+// sqlEmailJobIfDue queues the confirmation of a known lead ($2) unless one was queued since
+// $5. It runs after the lead's upsert locked the lead's row, so no other booking of the
+// lead can interleave.
+const sqlEmailJobIfDue = `
+INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
+SELECT CAST($1 AS UUID), CAST($2 AS UUID), CAST($3 AS UUID), 'pending', 0, CAST($4 AS TIMESTAMPTZ), CAST($4 AS TIMESTAMPTZ), CAST($4 AS TIMESTAMPTZ)
+WHERE NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = CAST($2 AS UUID) AND created_at > CAST($5 AS TIMESTAMPTZ))`
+
+func (s *Store) bookingWrites(ctx context.Context, tx *sql.Tx, args []any) (leadID string, queued bool, subs []subscription, err error) {
 	rows, err := tx.QueryContext(ctx, sqlBookingWrites, args...)
 	if err != nil {
-		return false, nil, err
+		return "", false, nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id, events sql.NullString
-		if err := rows.Scan(&queued, &id, &events); err != nil {
-			return false, nil, err
+		if err := rows.Scan(&leadID, &queued, &id, &events); err != nil {
+			return "", false, nil, err
 		}
 		if sub, ok := parseSubscription(id.String, events.String); id.Valid && ok {
 			subs = append(subs, sub)
 		}
 	}
-	return queued, subs, rows.Err()
+	if err := rows.Err(); err != nil {
+		return "", false, nil, err
+	}
+	if leadID == "" {
+		return "", false, nil, errors.New("booking: the lead's upsert returned no row")
+	}
+	return leadID, queued, subs, nil
 }
 
 // sqlUpsertLead inserts a booking's lead or links the booking to the live lead with its address.
