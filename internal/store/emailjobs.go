@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
@@ -46,15 +47,41 @@ RETURNING id, lead_id, booking_id, attempts, created_at`, ts(now.Add(lease)), ts
 			return err
 		}
 		rows.Close()
-		live := jobs[:0]
-		for _, j := range jobs {
+		if len(jobs) == 0 {
+			return nil
+		}
+		// the recipients, in one read for the batch
+		ids := make([]any, len(jobs))
+		for i, j := range jobs {
+			ids[i] = j.LeadID
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT id, email, first_name, anonymized_at FROM leads WHERE id IN (`+s.paramList(len(ids))+`)`, ids...)
+		if err != nil {
+			return err
+		}
+		type recipient struct {
+			to, first  string
+			anonymized bool
+		}
+		recipients := map[string]recipient{}
+		for rows.Next() {
+			var id string
+			var r recipient
 			var anonymized nullTime
-			err := tx.QueryRowContext(ctx, `SELECT email, first_name, anonymized_at FROM leads WHERE id = $1`, j.LeadID).
-				Scan(&j.To, &j.FirstName, &anonymized)
-			if err != nil {
+			if err := rows.Scan(&id, &r.to, &r.first, &anonymized); err != nil {
 				return err
 			}
-			if anonymized.Valid {
+			r.anonymized = anonymized.Valid
+			recipients[id] = r
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		live := jobs[:0]
+		for _, j := range jobs {
+			r, ok := recipients[j.LeadID]
+			if !ok || r.anonymized {
 				// erased while queued: nobody to write to any more
 				if _, err := tx.ExecContext(ctx, `UPDATE email_jobs SET status = 'cancelled', locked_until = NULL, updated_at = $2 WHERE id = $1`,
 					j.ID, ts(now)); err != nil {
@@ -62,6 +89,7 @@ RETURNING id, lead_id, booking_id, attempts, created_at`, ts(now.Add(lease)), ts
 				}
 				continue
 			}
+			j.To, j.FirstName = r.to, r.first
 			live = append(live, j)
 		}
 		jobs = live
@@ -72,10 +100,7 @@ RETURNING id, lead_id, booking_id, attempts, created_at`, ts(now.Add(lease)), ts
 
 // CompleteEmailJob marks a job delivered.
 func (s *Store) CompleteEmailJob(ctx context.Context, id string) error {
-	return s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.txExec(ctx, tx, sqlCompleteEmailJob, id, ts(s.now()))
-		return err
-	})
+	return s.execGrouped(ctx, sqlCompleteEmailJob, id, ts(s.now()))
 }
 
 // RetryEmailJob records a failed attempt: the job is due again at retryAt, or failed for
@@ -85,10 +110,7 @@ func (s *Store) RetryEmailJob(ctx context.Context, id string, retryAt *time.Time
 	if retryAt != nil {
 		status, runAt = "pending", *retryAt
 	}
-	return s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.txExec(ctx, tx, sqlRetryEmailJob, id, status, ts(runAt), reason, ts(s.now()))
-		return err
-	})
+	return s.execGrouped(ctx, sqlRetryEmailJob, id, status, ts(runAt), reason, ts(s.now()))
 }
 
 const (
@@ -113,4 +135,16 @@ func (s *Store) EmailJobCounts(ctx context.Context) (map[string]int, error) {
 		counts[st] = n
 	}
 	return counts, rows.Err()
+}
+
+// paramList is the placeholders of n arguments, the whole statement's, for an IN list.
+func (s *Store) paramList(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.d.bulkParam(i + 1))
+	}
+	return b.String()
 }

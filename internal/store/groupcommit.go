@@ -61,6 +61,19 @@ func (s *Store) inGroupTx(ctx context.Context, fn func(ctx context.Context, tx *
 	return w.err
 }
 
+// execGrouped runs one statement on its own: sharing a commit on SQLite (inGroupTx), in a
+// single round trip elsewhere.
+func (s *Store) execGrouped(ctx context.Context, query string, args ...any) error {
+	if !s.d.groupCommit() {
+		_, err := s.write.ExecContext(ctx, query, args...)
+		return s.mapErr(err)
+	}
+	return s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, query, args...)
+		return err
+	})
+}
+
 // commitGroups commits groups of waiting writes until none waits.
 func (s *Store) commitGroups() {
 	for {
