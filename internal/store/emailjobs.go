@@ -22,16 +22,20 @@ type EmailJob struct {
 // out (its worker crashed) is due again: that is the one way an email can go out twice.
 func (s *Store) ClaimEmailJobs(ctx context.Context, limit int, lease time.Duration) ([]EmailJob, error) {
 	now := s.now().UTC()
-	var jobs []EmailJob
-	err := s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		jobs = jobs[:0]
-		rows, err := tx.QueryContext(ctx, `
+	claim := `
 UPDATE email_jobs SET status = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2
 WHERE id IN (
 	SELECT id FROM email_jobs
 	WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)
-	ORDER BY run_at LIMIT $3 `+s.d.skipLocked()+`)
-RETURNING id, lead_id, booking_id, attempts, created_at`, ts(now.Add(lease)), ts(now), limit)
+	ORDER BY run_at LIMIT $3 ` + s.d.skipLocked() + `)
+RETURNING id, lead_id, booking_id, attempts, created_at`
+	if s.d.writableCTEs() {
+		return s.claimEmailJobsWithRecipients(ctx, claim, now, lease, limit)
+	}
+	var jobs []EmailJob
+	err := s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		jobs = jobs[:0]
+		rows, err := tx.QueryContext(ctx, claim, ts(now.Add(lease)), ts(now), limit)
 		if err != nil {
 			return err
 		}
@@ -83,8 +87,7 @@ RETURNING id, lead_id, booking_id, attempts, created_at`, ts(now.Add(lease)), ts
 			r, ok := recipients[j.LeadID]
 			if !ok || r.anonymized {
 				// erased while queued: nobody to write to any more
-				if _, err := tx.ExecContext(ctx, `UPDATE email_jobs SET status = 'cancelled', locked_until = NULL, updated_at = $2 WHERE id = $1`,
-					j.ID, ts(now)); err != nil {
+				if _, err := tx.ExecContext(ctx, sqlCancelEmailJob, j.ID, ts(now)); err != nil {
 					return err
 				}
 				continue
@@ -97,6 +100,48 @@ RETURNING id, lead_id, booking_id, attempts, created_at`, ts(now.Add(lease)), ts
 	})
 	return jobs, err
 }
+
+// claimEmailJobsWithRecipients claims and reads the recipients in one statement, on its
+// own: the claim is atomic by itself (SKIP LOCKED), and under load the worker claims after
+// nearly every booking, so its round trips count. A job whose lead was erased while it
+// was queued is cancelled.
+func (s *Store) claimEmailJobsWithRecipients(ctx context.Context, claim string, now time.Time, lease time.Duration, limit int) ([]EmailJob, error) {
+	rows, err := s.write.QueryContext(ctx, `WITH claimed AS (`+claim+`)
+		SELECT claimed.id, claimed.lead_id, claimed.booking_id, claimed.attempts, claimed.created_at,
+			leads.email, leads.first_name, leads.anonymized_at IS NOT NULL
+		FROM claimed JOIN leads ON leads.id = claimed.lead_id`, ts(now.Add(lease)), ts(now), limit)
+	if err != nil {
+		return nil, s.mapErr(err)
+	}
+	defer rows.Close()
+	var jobs []EmailJob
+	var erased []string
+	for rows.Next() {
+		var j EmailJob
+		var anonymized bool
+		if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt), &j.To, &j.FirstName, &anonymized); err != nil {
+			return nil, s.mapErr(err)
+		}
+		if anonymized {
+			erased = append(erased, j.ID)
+			continue
+		}
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.mapErr(err)
+	}
+	rows.Close()
+	for _, id := range erased {
+		// nobody to write to any more
+		if _, err := s.write.ExecContext(ctx, sqlCancelEmailJob, id, ts(now)); err != nil {
+			return nil, s.mapErr(err)
+		}
+	}
+	return jobs, nil
+}
+
+const sqlCancelEmailJob = `UPDATE email_jobs SET status = 'cancelled', locked_until = NULL, updated_at = $2 WHERE id = $1`
 
 // CompleteEmailJob marks a job delivered.
 func (s *Store) CompleteEmailJob(ctx context.Context, id string) error {

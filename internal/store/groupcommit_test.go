@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
@@ -130,6 +131,32 @@ func TestBookingCancelledBeforeItsTurn(t *testing.T) {
 		}
 		if got := count(t, s, `SELECT COUNT(*) FROM leads`); got != 0 {
 			t.Errorf("%d leads stored", got)
+		}
+	})
+}
+
+// A job whose lead was erased between the erasure's own cancel and the claim (the erasure
+// cancels what is queued; this is the race it leaves) is cancelled by the claim, not sent.
+func TestClaimCancelsTheJobOfAnErasedLead(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		s := storetest.MustOpen(t, e.URL(t), store.Options{})
+		res, err := s.Book(ctx, params(booking("erased@example.org"), "203.0.113.8"))
+		if err != nil || !res.EmailQueued {
+			t.Fatalf("book: %+v %v", res, err)
+		}
+		if _, err := s.Book(ctx, params(booking("kept@example.org"), "203.0.113.8")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().Exec(`UPDATE leads SET anonymized_at = updated_at WHERE id = $1`, res.LeadID); err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := s.ClaimEmailJobs(ctx, 10, time.Minute)
+		if err != nil || len(jobs) != 1 || jobs[0].To != "kept@example.org" || jobs[0].FirstName != "Ada" {
+			t.Fatalf("claimed %+v %v, want the kept lead's job only", jobs, err)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM email_jobs WHERE lead_id = $1 AND status = 'cancelled'`, res.LeadID); n != 1 {
+			t.Errorf("the erased lead's job is not cancelled")
 		}
 	})
 }
