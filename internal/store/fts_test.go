@@ -25,7 +25,9 @@ func TestErasureLeavesNoTrigramInTheSearchIndex(t *testing.T) {
 	if _, err := s.DB().Exec(`CREATE VIRTUAL TABLE temp.search_terms USING fts5vocab(main, leads_search, row)`); err != nil {
 		t.Fatal(err)
 	}
-	terms := func() int { return count(t, s, `SELECT COUNT(*) FROM temp.search_terms WHERE term IN ('zxw', 'xwv', 'wvj', 'vjk')`) }
+	terms := func() int {
+		return count(t, s, `SELECT COUNT(*) FROM temp.search_terms WHERE term IN ('zxw', 'xwv', 'wvj', 'vjk')`)
+	}
 	if n := terms(); n != 4 {
 		t.Fatalf("%d of the name's trigrams indexed before the erasure, want 4", n)
 	}
