@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -77,8 +76,6 @@ type dialect interface {
 	// bulkLoad prepares db for a bulk load (Store.Generate); done undoes that and brings the
 	// planner statistics up to date.
 	bulkLoad(ctx context.Context, db *sql.DB) (done func(context.Context) error, err error)
-	// bulkRowsPerTx is how many leads a bulk load writes per transaction.
-	bulkRowsPerTx() int
 	// bulkDroppable lists what a bulk load drops before inserting into the leads, bookings
 	// and lead_events tables and creates again after: the secondary indexes when rebuild
 	// (the load is at least as big as what the tables hold: a sorted build beats a million
@@ -157,9 +154,6 @@ func (postgresDialect) bulkLoad(ctx context.Context, db *sql.DB) (func(context.C
 		return err
 	}, nil
 }
-
-// One transaction, as on SQLite: the indexes are rebuilt in it.
-func (postgresDialect) bulkRowsPerTx() int { return math.MaxInt }
 
 // Constraint indexes (primary keys) stay; the trigram GIN index is one of the rebuilt.
 func (postgresDialect) bulkDroppable(ctx context.Context, tx *sql.Tx, rebuild bool) ([]schemaObject, error) {
@@ -403,10 +397,6 @@ func (sqliteDialect) bulkLoad(ctx context.Context, db *sql.DB) (func(context.Con
 		return errors.Join(err, err2)
 	}, nil
 }
-
-// One transaction: its DDL (below) must not be seen half done. It holds the database (the
-// tables, on PostgreSQL) until it commits: a bulk load is for a quiet database.
-func (sqliteDialect) bulkRowsPerTx() int { return math.MaxInt }
 
 // FTS5 writes its pending terms out as a new segment whenever a row arrives whose rowid is
 // lower than the previous one, and our search rowids descend (2^40 - leads.rowid, see

@@ -31,7 +31,7 @@ const generateActor = "generator"
 
 const (
 	genRowsPerStatement = 500    // 22 parameters a row: far below both engines' limits
-	genRowsPerTx        = 10_000 // progress is reported, and PostgreSQL commits, every 10,000 leads
+	genProgressEvery    = 10_000 // leads between two progress reports
 )
 
 // Generate inserts n synthetic, realistic leads for tests, benchmarks and demos: varied
@@ -68,26 +68,23 @@ func (s *Store) Generate(ctx context.Context, n int, opts GenerateOptions) error
 	return nil
 }
 
+// generate writes the n leads in one transaction: the DDL of bulkInsert must not be seen
+// half done. It holds the tables (the database, on SQLite) until it commits.
 func (s *Store) generate(ctx context.Context, g *generator, n int, progress func(int)) error {
-	perTx := s.d.bulkRowsPerTx()
-	for done := 0; done < n; {
-		batch := min(perTx, n-done)
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			var existing int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leads`).Scan(&existing); err != nil {
-				return err
-			}
-			return s.bulkInsert(ctx, tx, batch >= existing, func() error {
-				return s.generateRows(ctx, tx, g, done, batch, progress)
-			})
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var existing int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leads`).Scan(&existing); err != nil {
+			return err
+		}
+		return s.bulkInsert(ctx, tx, n >= existing, func() error {
+			return s.generateRows(ctx, tx, g, n, progress)
 		})
-		if s.d.isUniqueViolation(err) {
-			return fmt.Errorf("generate: these leads already exist (same seed as an earlier run?): use another seed")
-		}
-		if err != nil {
-			return fmt.Errorf("generate: %w", err)
-		}
-		done += batch
+	})
+	if s.d.isUniqueViolation(err) {
+		return fmt.Errorf("generate: these leads already exist (same seed as an earlier run?): use another seed")
+	}
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
 	}
 	return nil
 }
@@ -140,9 +137,9 @@ func (s *Store) bulkInsert(ctx context.Context, tx *sql.Tx, rebuild bool, insert
 	return indexSearch()
 }
 
-// generateRows inserts leads from..from+count (and their bookings and events) in tx, with
+// generateRows inserts the generator's n leads (and their bookings and events) in tx, with
 // statements of genRowsPerStatement rows, each prepared once.
-func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, from, count int, progress func(int)) error {
+func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, n int, progress func(int)) error {
 	tables := []*bulkInsert{{head: genLeadSQL}, {head: genBookingSQL}, {head: genEventSQL}}
 	defer func() {
 		for _, t := range tables {
@@ -151,8 +148,8 @@ func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, from
 			}
 		}
 	}()
-	for i := range count {
-		l, b, e := g.row(from + i)
+	for i := range n {
+		l, b, e := g.row(i)
 		tables[0].add(l)
 		tables[1].add(b)
 		tables[2].add(e)
@@ -166,8 +163,8 @@ func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, from
 				}
 			}
 		}
-		if progress != nil && (i+1)%genRowsPerTx == 0 {
-			progress(from + i + 1)
+		if progress != nil && (i+1)%genProgressEvery == 0 {
+			progress(i + 1)
 		}
 	}
 	for _, t := range tables {
@@ -175,8 +172,8 @@ func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, from
 			return err
 		}
 	}
-	if progress != nil && count%genRowsPerTx != 0 {
-		progress(from + count)
+	if progress != nil && n%genProgressEvery != 0 {
+		progress(n)
 	}
 	return nil
 }
