@@ -121,7 +121,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 		var subs []subscription
 		if s.d.writableCTEs() {
 			// on PostgreSQL a booking's time goes to round trips: one statement does what
-			// the six below do, except the email check of a known lead
+			// the five below do
 			var err error
 			res.LeadID, res.EmailQueued, subs, err = s.bookingWrites(ctx, tx, append(upsertArgs,
 				bookingID, nullStr(p.UserAgent), p.ConsentVersion, newID(), eventDetails, newID()))
@@ -129,17 +129,6 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 				return err
 			}
 			res.NewLead = res.LeadID == newLeadID
-			if !res.NewLead {
-				r, err := s.txExec(ctx, tx, sqlEmailJobIfDue, newID(), res.LeadID, bookingID, ts(now), ts(now.Add(-confirmationInterval)))
-				if err != nil {
-					return err
-				}
-				n, err := r.RowsAffected()
-				if err != nil {
-					return err
-				}
-				res.EmailQueued = n == 1
-			}
 		} else {
 			if err := s.txQueryRow(ctx, tx, sqlUpsertLead, upsertArgs...).Scan(&res.LeadID); err != nil {
 				return err
@@ -158,21 +147,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			if _, err := s.txExec(ctx, tx, insertEventSQL, newID(), res.LeadID, event, ActorPublic, eventDetails, ts(now)); err != nil {
 				return err
 			}
-			due := res.NewLead
-			if !due {
-				// The lead row is locked by the upsert until commit, so this check and the insert
-				// below cannot interleave with another booking of the same lead.
-				var one int
-				err := s.txQueryRow(ctx, tx, sqlRecentEmail,
-					res.LeadID, ts(now.Add(-confirmationInterval))).Scan(&one)
-				switch {
-				case errors.Is(err, sql.ErrNoRows):
-					due = true
-				case err != nil:
-					return err
-				}
-			}
-			if due {
+			if res.NewLead {
 				if _, err := s.txExec(ctx, tx, sqlInsertEmailJob, newID(), res.LeadID, bookingID, ts(now)); err != nil {
 					return err
 				}
@@ -182,6 +157,19 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			if subs, err = s.liveSubscriptions(ctx, tx); err != nil {
 				return err
 			}
+		}
+		if !res.NewLead {
+			// The lead row is locked by the upsert until commit, so this check-and-insert
+			// cannot interleave with another booking of the same lead.
+			r, err := s.txExec(ctx, tx, sqlEmailJobIfDue, newID(), res.LeadID, bookingID, ts(now), ts(now.Add(-confirmationInterval)))
+			if err != nil {
+				return err
+			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return err
+			}
+			res.EmailQueued = n == 1
 		}
 		if err := s.bookingWebhooks(ctx, tx, subs, res, p, now); err != nil {
 			return err
@@ -280,10 +268,15 @@ INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organiza
 	organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
 	consent_version, consent_timestamp, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`
-	sqlRecentEmail    = `SELECT 1 FROM email_jobs WHERE lead_id = $1 AND created_at > $2 LIMIT 1`
 	sqlInsertEmailJob = `
 INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
 VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`
+	// sqlEmailJobIfDue queues the confirmation of a known lead ($2) unless one was queued
+	// since $5; run after the lead's upsert has locked the lead's row.
+	sqlEmailJobIfDue = `
+INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
+SELECT $1, $2, $3, 'pending', 0, $4, $4, $4
+WHERE NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = $2 AND created_at > $5)`
 	sqlIdempotencyPut = `
 INSERT INTO idempotency_keys (key_hash, response, created_at) VALUES ($1, $2, $3)
 ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = excluded.created_at`
@@ -316,14 +309,6 @@ WITH lead AS (` + sqlUpsertLead + `
 )
 SELECT lead.id, EXISTS (SELECT 1 FROM job), webhooks.id, webhooks.events
 FROM lead LEFT JOIN webhooks ON webhooks.active AND webhooks.deleted_at IS NULL`
-
-// sqlEmailJobIfDue queues the confirmation of a known lead ($2) unless one was queued since
-// $5. It runs after the lead's upsert locked the lead's row, so no other booking of the
-// lead can interleave.
-const sqlEmailJobIfDue = `
-INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
-SELECT CAST($1 AS UUID), CAST($2 AS UUID), CAST($3 AS UUID), 'pending', 0, CAST($4 AS TIMESTAMPTZ), CAST($4 AS TIMESTAMPTZ), CAST($4 AS TIMESTAMPTZ)
-WHERE NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = CAST($2 AS UUID) AND created_at > CAST($5 AS TIMESTAMPTZ))`
 
 func (s *Store) bookingWrites(ctx context.Context, tx *sql.Tx, args []any) (leadID string, queued bool, subs []subscription, err error) {
 	rows, err := tx.QueryContext(ctx, sqlBookingWrites, args...)
@@ -372,4 +357,4 @@ ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
 }
 
 // hotStatements are prepared eagerly after migration.
-var hotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint, sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlRecentEmail, sqlInsertEmailJob, sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL}
+var hotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint, sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlEmailJobIfDue, sqlInsertEmailJob, sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL}
