@@ -140,20 +140,47 @@ WHERE lead_id = $1 AND status IN ('pending', 'running')`, id, now)
 // person's data. Events are meant to hold no values, but this does not rely on every
 // writer of events having kept to that.
 func scrubEvents(ctx context.Context, tx *sql.Tx, leadID string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, details FROM lead_events WHERE lead_id = $1`, leadID)
+	return rewriteText(ctx, tx, `SELECT id, details FROM lead_events WHERE lead_id = $1`, leadID,
+		`UPDATE lead_events SET details = $2 WHERE id = $1`,
+		func(row []string) (string, bool, error) {
+			clean, changed := scrubDetails(row[0])
+			return clean, changed, nil
+		})
+}
+
+// rewriteText reads rows of (id, text columns…) with query (one argument, arg) and, for
+// each row that fix changes, writes the new text with update ($1 the id, $2 the text).
+// The rows are read whole before the first write: one statement at a time on a connection.
+func rewriteText(ctx context.Context, tx *sql.Tx, query string, arg any, update string,
+	fix func(row []string) (text string, changed bool, err error)) error {
+	rows, err := tx.QueryContext(ctx, query, arg)
 	if err != nil {
 		return err
 	}
-	type change struct{ id, details string }
+	cols, err := rows.Columns()
+	if err != nil {
+		rows.Close()
+		return err
+	}
+	type change struct{ id, text string }
 	var changes []change
 	for rows.Next() {
-		var id, details string
-		if err := rows.Scan(&id, &details); err != nil {
+		row := make([]string, len(cols))
+		dest := make([]any, len(row))
+		for i := range row {
+			dest[i] = &row[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
 			rows.Close()
 			return err
 		}
-		if clean, changed := scrubDetails(details); changed {
-			changes = append(changes, change{id, clean})
+		text, changed, err := fix(row[1:])
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		if changed {
+			changes = append(changes, change{row[0], text})
 		}
 	}
 	rows.Close()
@@ -161,7 +188,7 @@ func scrubEvents(ctx context.Context, tx *sql.Tx, leadID string) error {
 		return err
 	}
 	for _, c := range changes {
-		if _, err := tx.ExecContext(ctx, `UPDATE lead_events SET details = $2 WHERE id = $1`, c.id, c.details); err != nil {
+		if _, err := tx.ExecContext(ctx, update, c.id, c.text); err != nil {
 			return err
 		}
 	}

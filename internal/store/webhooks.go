@@ -497,35 +497,12 @@ func (s *Store) bookingWebhooks(ctx context.Context, tx *sql.Tx, subs []subscrip
 // nor a redelivery can carry the erased data. Only keys known to be free of personal data
 // survive; a booking keeps its ids and organization but loses what anonymize clears.
 func (s *Store) scrubWebhookPayloads(ctx context.Context, tx *sql.Tx, leadID string, anonymized lead.Lead) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, event, payload FROM webhook_deliveries WHERE lead_id = $1`, leadID)
-	if err != nil {
-		return err
-	}
-	type change struct{ id, payload string }
-	var changes []change
-	for rows.Next() {
-		var id, event, payload string
-		if err := rows.Scan(&id, &event, &payload); err != nil {
-			rows.Close()
-			return err
-		}
-		clean, err := scrubPayload(event, payload, anonymized)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		changes = append(changes, change{id, clean})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, c := range changes {
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET payload = $2 WHERE id = $1`, c.id, c.payload); err != nil {
-			return err
-		}
-	}
-	return nil
+	return rewriteText(ctx, tx, `SELECT id, event, payload FROM webhook_deliveries WHERE lead_id = $1`, leadID,
+		`UPDATE webhook_deliveries SET payload = $2 WHERE id = $1`,
+		func(row []string) (string, bool, error) {
+			clean, err := scrubPayload(row[0], row[1], anonymized)
+			return clean, true, err
+		})
 }
 
 // scrubPayload rebuilds one payload from its allow-listed parts and the anonymized lead.
