@@ -138,8 +138,14 @@ func (s *Store) bulkInsert(ctx context.Context, tx *sql.Tx, rebuild bool, insert
 }
 
 // generateRows inserts the generator's n leads (and their bookings and events) in tx, with
-// statements of genRowsPerStatement rows, each prepared once.
+// statements of genRowsPerStatement rows, each prepared once. The rows are made on another
+// goroutine, a chunk ahead: the engine's work is on this one.
 func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, n int, progress func(int)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the maker when an insert fails
+	chunks := make(chan genChunk, 2)
+	go g.makeChunks(ctx, n, chunks)
+
 	tables := []*bulkInsert{{head: genLeadSQL}, {head: genBookingSQL}, {head: genEventSQL}}
 	defer func() {
 		for _, t := range tables {
@@ -148,11 +154,11 @@ func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, n in
 			}
 		}
 	}()
-	for i := range n {
-		l, b, e := g.row(i)
-		tables[0].add(l)
-		tables[1].add(b)
-		tables[2].add(e)
+	done := 0
+	for c := range chunks {
+		for k, t := range tables {
+			t.add(c.args[k], c.widths[k])
+		}
 		// bookings and events go in after the leads they reference
 		if tables[0].ready() {
 			for _, t := range tables {
@@ -163,9 +169,13 @@ func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, n in
 				}
 			}
 		}
-		if progress != nil && (i+1)%genProgressEvery == 0 {
-			progress(i + 1)
+		if done/genProgressEvery != (done+c.leads)/genProgressEvery && progress != nil {
+			progress(done + c.leads)
 		}
+		done += c.leads
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	for _, t := range tables {
 		if err := s.flushRows(ctx, tx, t); err != nil { // in order: leads first
@@ -176,6 +186,35 @@ func (s *Store) generateRows(ctx context.Context, tx *sql.Tx, g *generator, n in
 		progress(n)
 	}
 	return nil
+}
+
+// genChunk is the values of genRowsPerStatement leads' rows (fewer in the last chunk), one
+// row after another for each table: leads, bookings, events.
+type genChunk struct {
+	args   [3][]any
+	widths [3]int
+	leads  int
+}
+
+// makeChunks sends the n leads' rows in chunks and closes out, early when ctx is done.
+func (g *generator) makeChunks(ctx context.Context, n int, out chan<- genChunk) {
+	defer close(out)
+	for start := 0; start < n; start += genRowsPerStatement {
+		c := genChunk{leads: min(genRowsPerStatement, n-start)}
+		for i := start; i < start+c.leads; i++ {
+			for k, row := range g.row(i) {
+				if row != nil {
+					c.widths[k] = len(row)
+					c.args[k] = append(c.args[k], row...)
+				}
+			}
+		}
+		select {
+		case out <- c:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 const (
@@ -196,10 +235,11 @@ type bulkInsert struct {
 	full  *sql.Stmt // the INSERT of genRowsPerStatement rows, prepared on first use
 }
 
-func (t *bulkInsert) add(row []any) {
-	if row != nil {
-		t.width = len(row)
-		t.args = append(t.args, row...)
+// add appends the values of whole rows of width values each.
+func (t *bulkInsert) add(values []any, width int) {
+	if len(values) > 0 {
+		t.width = width
+		t.args = append(t.args, values...)
 	}
 }
 
@@ -280,7 +320,7 @@ func newGenerator(seed int64, now time.Time, span time.Duration, n int) *generat
 }
 
 // row returns the i-th lead's INSERT values, its booking's (or nil) and its event's (or nil).
-func (g *generator) row(i int) (leadRow, bookingRow, eventRow []any) {
+func (g *generator) row(i int) [3][]any {
 	r := g.r
 	created := g.start.Add(time.Duration(i)*g.step + time.Duration(r.Int64N(int64(g.step)+1))).Truncate(time.Microsecond)
 	if created.After(g.now) {
@@ -323,9 +363,10 @@ func (g *generator) row(i int) (leadRow, bookingRow, eventRow []any) {
 		updated = g.now
 	}
 	c, u := ts(created), ts(updated)
-	leadRow = []any{id, first, last, email, lead.NormalizeEmail(email), phone, org, oType, oSize, role,
+	leadRow := []any{id, first, last, email, lead.NormalizeEmail(email), phone, org, oType, oSize, role,
 		string(source), string(status), notes, message, utmSource, utmMedium, utmCampaign, ip, true, c, c, u}
 
+	var bookingRow, eventRow []any
 	if source == lead.SourceDemoBooking {
 		bookingRow = []any{uuidV7At(created, r), id, first, last, email, phone, org, oType, oSize, role, message,
 			utmSource, utmMedium, utmCampaign, ip, pick(r, genUserAgents), "2026-01", c, c}
@@ -334,7 +375,7 @@ func (g *generator) row(i int) (leadRow, bookingRow, eventRow []any) {
 		details := `{"from":"` + string(pipelineStages[reachedStage]) + `","to":"` + string(status) + `"}`
 		eventRow = []any{uuidV7At(updated, r), id, EventStatusChanged, generateActor, details, u}
 	}
-	return leadRow, bookingRow, eventRow
+	return [3][]any{leadRow, bookingRow, eventRow}
 }
 
 // genStatus walks a lead along the pipeline, further the older it is, and may then lose or

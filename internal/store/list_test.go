@@ -556,6 +556,11 @@ func TestGenerate(t *testing.T) {
 			e.Name == "sqlite" && !strings.Contains(after, "leads_search_insert") {
 			t.Errorf("schema after a bulk load:\n%s\nwant\n%s", after, before)
 		}
+		if e.Name == "sqlite" { // the load's merge settings do not outlive it
+			if got := count(t, s, `SELECT COUNT(*) FROM leads_search_config WHERE k = 'automerge' AND v = 4 OR k = 'crisismerge' AND v = 16`); got != 2 {
+				t.Errorf("FTS5 merge settings after a bulk load: %d of 2 as before", got)
+			}
+		}
 		if got, want := count(t, s, `SELECT COUNT(*) FROM bookings`), count(t, s, `SELECT COUNT(*) FROM leads WHERE source = 'demo_booking'`); got != want || got == 0 {
 			t.Errorf("%d bookings for %d demo_booking leads", got, want)
 		}
