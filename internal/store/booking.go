@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
@@ -340,12 +341,17 @@ var sqlUpsertLead = sqlUpsertLeadHead + linkOnConflict("$18", "$19") + ` RETURNI
 // linkOnConflict is how a booking or an import row joins the live lead with the same
 // normalized email (SPEC §3.2): updated_at moves, the note (placeholder note, separated by
 // placeholder sep) is appended, empty optional fields are filled, nothing is overwritten.
+// A note that would take the notes past MaxNotesLength is left out: the booking or import
+// row keeps all it says, and a lead bloated by strangers' bookings would no longer be
+// editable. Both engines' length() counts characters, as MaxNotesLength does.
 func linkOnConflict(note, sep string) string {
+	note, sep = `CAST(`+note+` AS TEXT)`, `CAST(`+sep+` AS TEXT)`
 	return `
 ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
 	updated_at        = excluded.updated_at,
-	notes             = CASE WHEN leads.notes IS NULL OR leads.notes = '' THEN CAST(` + note + ` AS TEXT)
-	                         ELSE leads.notes || CAST(` + sep + ` AS TEXT) || CAST(` + note + ` AS TEXT) END,
+	notes             = CASE WHEN leads.notes IS NULL OR leads.notes = '' THEN ` + note + `
+	                         WHEN length(leads.notes) + length(` + sep + `) + length(` + note + `) > ` + strconv.Itoa(MaxNotesLength) + ` THEN leads.notes
+	                         ELSE leads.notes || ` + sep + ` || ` + note + ` END,
 	phone             = COALESCE(leads.phone, excluded.phone),
 	organization_type = COALESCE(leads.organization_type, excluded.organization_type),
 	organization_size = COALESCE(leads.organization_size, excluded.organization_size),

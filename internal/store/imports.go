@@ -182,8 +182,9 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte, actor string) (Impor
 		}
 	}()
 	var storeErr error
+	var notesFull []ImportIssue
 	for batch := range batches {
-		created, linked, err := s.importBatch(ctx, batch, actor)
+		created, linked, full, err := s.importBatch(ctx, batch, actor)
 		if err != nil {
 			storeErr = err
 			close(stop)
@@ -193,10 +194,16 @@ func (s *Store) ImportCSV(ctx context.Context, data []byte, actor string) (Impor
 		}
 		rep.Created += created
 		rep.Linked += linked
+		for _, row := range full {
+			notesFull = append(notesFull, ImportIssue{Row: row, Field: "notes", Rule: lead.RuleFieldLength,
+				Message: fmt.Sprintf("The row was linked to its lead, but its note would take the lead's notes past %d characters and was left out.", MaxNotesLength)})
+		}
 	}
 	// the channel is closed: the producer is done with refused and warnings
 	rep.Refused = append(rep.Refused, refused...)
 	rep.Warnings = append(rep.Warnings, warnings...)
+	rep.Warnings = append(rep.Warnings, notesFull...)
+	slices.SortStableFunc(rep.Warnings, func(a, b ImportIssue) int { return a.Row - b.Row })
 	return rep, storeErr
 }
 
@@ -338,11 +345,11 @@ func importLeadArgs(id string, r importRow) []any {
 }
 
 // importBatch stores one batch of validated rows in one transaction and says how many
-// created a lead and how many were linked to one. The first row of each address goes into
+// created a lead and how many were linked to one, and which linked rows' notes did not fit. The first row of each address goes into
 // one multi-row INSERT … ON CONFLICT DO NOTHING; the rows it did not insert (the address
 // belongs to a lead already, or appeared earlier in the batch) are linked one by one with
 // the booking's upsert, so the unique index decides every case, also under concurrency.
-func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string) (created, linked int, err error) {
+func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string) (created, linked int, notesFull []int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		created, linked = 0, 0
 		now := s.now().UTC().Truncate(time.Microsecond)
@@ -378,7 +385,7 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string)
 				events = append(events, []any{newID(), l.ID, EventCreated, actor, eventDetails(r.l.Source), ts(now)})
 				continue
 			}
-			l, err := s.linkImported(ctx, tx, ids[i], r, actor, now)
+			l, fitted, err := s.linkImported(ctx, tx, ids[i], r, actor, now)
 			if err != nil {
 				return err
 			}
@@ -389,6 +396,9 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string)
 				continue
 			}
 			linked++
+			if !fitted {
+				notesFull = append(notesFull, r.row)
+			}
 			events = append(events, []any{newID(), l.ID, EventImportLinked, actor, eventDetails(r.l.Source), ts(now)})
 		}
 		if err := s.insertMany(ctx, tx, `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES `, 6, events); err != nil {
@@ -407,7 +417,7 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string)
 		}
 		return nil
 	})
-	return created, linked, err
+	return created, linked, notesFull, err
 }
 
 func eventDetails(src lead.Source) string { return `{"source":"` + string(src) + `"}` }
@@ -449,19 +459,21 @@ func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, rows []importRow
 }
 
 // linkImported is the booking's upsert for one import row: it links the row to the live
-// lead with its address (note appended, empty fields filled, nothing overwritten) or, if
-// there is none any more, inserts it as id.
-func (s *Store) linkImported(ctx context.Context, tx *sql.Tx, id string, r importRow, actor string, now time.Time) (lead.Lead, error) {
+// lead with its address (note appended if it fits, empty fields filled, nothing
+// overwritten) or, if there is none any more, inserts it as id. fitted is false when the
+// note was left out.
+func (s *Store) linkImported(ctx context.Context, tx *sql.Tx, id string, r importRow, actor string, now time.Time) (l lead.Lead, fitted bool, err error) {
 	note := fmt.Sprintf("[%s] Import by %s via %s (row %d)", now.Format(time.RFC3339), actor, r.l.Source, r.row)
 	if r.l.Message != nil {
 		note += ": " + *r.l.Message
 	}
 	args := append(importLeadArgs(id, r), ts(now), note, "\n")
-	return scanLead(s.txQueryRow(ctx, tx, `
+	l, err = scanLead(s.txQueryRow(ctx, tx, `
 INSERT INTO leads (`+importLeadCols+`, consent_given, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, TRUE, $18, $18)
 `+linkOnConflict("$19", "$20")+`
 RETURNING `+leadColumns, args...))
+	return l, err == nil && l.Notes != nil && strings.HasSuffix(*l.Notes, note), err
 }
 
 // maxStmtParams bounds the placeholders of one multi-row statement (SQLite allows 32766,

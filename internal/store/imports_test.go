@@ -272,6 +272,36 @@ func TestImportAcrossBatches(t *testing.T) {
 	})
 }
 
+func TestImportNoteThatDoesNotFit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: storetest.NewClock(t0).Now})
+		records := [][]string{{"email", "first_name", "last_name", "organization_name", "consent_given", "consent_timestamp", "message"},
+			{"full@example.org", "F", "Q", "Org", "yes", consentAt, "first"}}
+		if _, err := s.ImportCSV(ctx, csvFile(t, records), "bulk"); err != nil {
+			t.Fatal(err)
+		}
+		full := strings.Repeat("n", store.MaxNotesLength-10)
+		if _, err := s.DB().Exec(`UPDATE leads SET notes = $1 WHERE email = 'full@example.org'`, full); err != nil {
+			t.Fatal(err)
+		}
+		records = append(records[:1],
+			[]string{"other@example.org", "O", "Q", "Org", "yes", consentAt, ""},
+			[]string{"FULL@example.org", "F", "Q", "Org", "yes", consentAt, "again, at length"})
+		rep, err := s.ImportCSV(ctx, csvFile(t, records), "bulk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Created != 1 || rep.Linked != 1 || len(rep.Refused) != 0 || len(rep.Warnings) != 1 ||
+			rep.Warnings[0].Row != 2 || rep.Warnings[0].Field != "notes" || rep.Warnings[0].Rule != lead.RuleFieldLength {
+			t.Fatalf("report %+v", rep)
+		}
+		if l := leadByEmail(t, s, "full@example.org"); *l.Notes != full {
+			t.Errorf("notes grew to %d characters", len(*l.Notes))
+		}
+	})
+}
+
 func TestImportFileErrors(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
 		ctx := context.Background()

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
@@ -132,6 +133,47 @@ func TestStore(t *testing.T) {
 			third, err := s.Book(ctx, params(b, "192.0.2.4"))
 			if err != nil || !third.EmailQueued {
 				t.Fatalf("third booking %+v %v", third, err)
+			}
+		})
+
+		t.Run("a booking's note joins the notes only while they stay within 100,000 characters", func(t *testing.T) {
+			// the note line's length, learnt from a lead whose notes were empty
+			again := booking("probe@example.org")
+			again.Message = "Booked again"
+			probe, _ := s.Book(ctx, params(booking("probe@example.org"), "192.0.2.30"))
+			s.Book(ctx, params(again, "192.0.2.31"))
+			pl, _ := s.GetLead(ctx, probe.LeadID)
+			line := utf8.RuneCountInString(*pl.Notes)
+			for i, c := range []struct {
+				filler   int // characters already in the notes: 'ø', two bytes each, counted once
+				appended bool
+			}{
+				{store.MaxNotesLength - 1 - line, true}, // exactly full afterwards
+				{store.MaxNotesLength - line, false},    // one character too many
+			} {
+				email := fmt.Sprintf("full%d@example.org", i)
+				first, err := s.Book(ctx, params(booking(email), fmt.Sprintf("192.0.2.%d", 40+2*i)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				filler := strings.Repeat("ø", c.filler)
+				if _, err := s.DB().Exec(`UPDATE leads SET notes = $1 WHERE id = $2`, filler, first.LeadID); err != nil {
+					t.Fatal(err)
+				}
+				again.Email, again.EmailNormalized = email, email
+				second, err := s.Book(ctx, params(again, fmt.Sprintf("192.0.2.%d", 41+2*i)))
+				if err != nil || second.LeadID != first.LeadID {
+					t.Fatalf("second booking %+v %v", second, err)
+				}
+				l, _ := s.GetLead(ctx, first.LeadID)
+				got := utf8.RuneCountInString(*l.Notes)
+				if c.appended && (got != store.MaxNotesLength || !strings.Contains(*l.Notes, second.BookingID)) ||
+					!c.appended && *l.Notes != filler {
+					t.Errorf("filler %d: notes of %d characters, appended %v", c.filler, got, strings.Contains(*l.Notes, second.BookingID))
+				}
+				if n := count(t, s, `SELECT COUNT(*) FROM bookings WHERE id = $1 AND message = 'Booked again'`, second.BookingID); n != 1 {
+					t.Errorf("the booking row lost the message: %d", n)
+				}
 			}
 		})
 
