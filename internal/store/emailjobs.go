@@ -59,7 +59,7 @@ RETURNING id, lead_id, booking_id, attempts, created_at`
 		for i, j := range jobs {
 			ids[i] = j.LeadID
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT id, email, first_name, anonymized_at FROM leads WHERE id IN (`+s.paramList(len(ids))+`)`, ids...)
+		rows, err = tx.QueryContext(ctx, `SELECT id, email, first_name, anonymized_at FROM leads WHERE id IN (`+s.paramList(1, len(ids))+`)`, ids...)
 		if err != nil {
 			return err
 		}
@@ -182,14 +182,15 @@ func (s *Store) EmailJobCounts(ctx context.Context) (map[string]int, error) {
 	return counts, rows.Err()
 }
 
-// paramList is the placeholders of n arguments, the whole statement's, for an IN list.
-func (s *Store) paramList(n int) string {
+// paramList is the placeholders of n arguments numbered from first (dialect.bulkParam):
+// "$3, $4" or "?, ?".
+func (s *Store) paramList(first, n int) string {
 	var b strings.Builder
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(s.d.bulkParam(i + 1))
+		b.WriteString(s.d.bulkParam(first + i))
 	}
 	return b.String()
 }

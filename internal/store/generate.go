@@ -280,6 +280,7 @@ func (s *Store) flushRows(ctx context.Context, tx *sql.Tx, t *bulkInsert) error 
 	return err
 }
 
+// multiRowInsert is head followed by rows groups of width placeholders, numbered in order.
 func (s *Store) multiRowInsert(head string, width, rows int) string {
 	var b strings.Builder
 	b.WriteString(head)
@@ -287,14 +288,7 @@ func (s *Store) multiRowInsert(head string, width, rows int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteByte('(')
-		for j := range width {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(s.d.bulkParam(i*width + j + 1))
-		}
-		b.WriteByte(')')
+		b.WriteString("(" + s.paramList(i*width+1, width) + ")")
 	}
 	return b.String()
 }

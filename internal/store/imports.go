@@ -345,10 +345,11 @@ func importLeadArgs(id string, r importRow) []any {
 }
 
 // importBatch stores one batch of validated rows in one transaction and says how many
-// created a lead and how many were linked to one, and which linked rows' notes did not fit. The first row of each address goes into
-// one multi-row INSERT … ON CONFLICT DO NOTHING; the rows it did not insert (the address
-// belongs to a lead already, or appeared earlier in the batch) are linked one by one with
-// the booking's upsert, so the unique index decides every case, also under concurrency.
+// created a lead, how many were linked to one, and which linked rows' notes did not fit.
+// The first row of each address goes into one multi-row INSERT … ON CONFLICT DO NOTHING;
+// the rows it did not insert (the address belongs to a lead already, or appeared earlier
+// in the batch) are linked one by one with the booking's upsert, so the unique index
+// decides every case, also under concurrency.
 func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string) (created, linked int, notesFull []int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		created, linked = 0, 0
@@ -435,12 +436,9 @@ func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, rows []importRow
 		if n > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(")
-		for _, a := range append(importLeadArgs(ids[i], rows[i]), ts(now), ts(now)) {
-			args = append(args, a)
-			q.WriteString(s.d.bulkParam(len(args)) + ", ")
-		}
-		q.WriteString("TRUE)")
+		row := append(importLeadArgs(ids[i], rows[i]), ts(now), ts(now))
+		q.WriteString("(" + s.paramList(len(args)+1, len(row)) + ", TRUE)")
+		args = append(args, row...)
 	}
 	q.WriteString(` ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO NOTHING RETURNING ` + leadColumns)
 	res, err := tx.QueryContext(ctx, q.String(), s.d.unpreparedArgs(args)...)
@@ -486,24 +484,11 @@ func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, prefix string, width
 	per := max(1, maxStmtParams/width)
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
-		var q strings.Builder
-		q.WriteString(prefix)
 		args := make([]any, 0, len(chunk)*width)
-		for n, row := range chunk {
-			if n > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(")
-			for k, a := range row {
-				if k > 0 {
-					q.WriteString(", ")
-				}
-				args = append(args, a)
-				q.WriteString(s.d.bulkParam(len(args)))
-			}
-			q.WriteString(")")
+		for _, row := range chunk {
+			args = append(args, row...)
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), s.d.unpreparedArgs(args)...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.multiRowInsert(prefix, width, len(chunk)), s.d.unpreparedArgs(args)...); err != nil {
 			return err
 		}
 	}
