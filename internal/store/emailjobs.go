@@ -16,6 +16,8 @@ type EmailJob struct {
 	CreatedAt time.Time
 	To        string
 	FirstName string
+
+	lockedUntil string // the lease as stored: ReleaseEmailJobs gives back only our own claim
 }
 
 // ClaimEmailJobs leases up to limit due jobs to the caller for lease. A job whose lease ran
@@ -33,15 +35,16 @@ RETURNING id, lead_id, booking_id, attempts, created_at`
 		return s.claimEmailJobsWithRecipients(ctx, claim, now, lease, limit)
 	}
 	var jobs []EmailJob
+	lockedUntil := ts(now.Add(lease))
 	err := s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		jobs = jobs[:0]
-		rows, err := tx.QueryContext(ctx, claim, ts(now.Add(lease)), ts(now), limit)
+		rows, err := tx.QueryContext(ctx, claim, lockedUntil, ts(now), limit)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var j EmailJob
+			j := EmailJob{lockedUntil: lockedUntil}
 			if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt)); err != nil {
 				return err
 			}
@@ -106,10 +109,11 @@ RETURNING id, lead_id, booking_id, attempts, created_at`
 // nearly every booking, so its round trips count. A job whose lead was erased while it
 // was queued is cancelled.
 func (s *Store) claimEmailJobsWithRecipients(ctx context.Context, claim string, now time.Time, lease time.Duration, limit int) ([]EmailJob, error) {
+	lockedUntil := ts(now.Add(lease))
 	rows, err := s.write.QueryContext(ctx, `WITH claimed AS (`+claim+`)
 		SELECT claimed.id, claimed.lead_id, claimed.booking_id, claimed.attempts, claimed.created_at,
 			leads.email, leads.first_name, leads.anonymized_at IS NOT NULL
-		FROM claimed JOIN leads ON leads.id = claimed.lead_id`, ts(now.Add(lease)), ts(now), limit)
+		FROM claimed JOIN leads ON leads.id = claimed.lead_id`, lockedUntil, ts(now), limit)
 	if err != nil {
 		return nil, s.mapErr(err)
 	}
@@ -117,7 +121,7 @@ func (s *Store) claimEmailJobsWithRecipients(ctx context.Context, claim string, 
 	var jobs []EmailJob
 	var erased []string
 	for rows.Next() {
-		var j EmailJob
+		j := EmailJob{lockedUntil: lockedUntil}
 		var anonymized bool
 		if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt), &j.To, &j.FirstName, &anonymized); err != nil {
 			return nil, s.mapErr(err)
@@ -158,7 +162,27 @@ func (s *Store) RetryEmailJob(ctx context.Context, id string, retryAt *time.Time
 	return s.execGrouped(ctx, sqlRetryEmailJob, id, status, ts(runAt), reason, ts(s.now()))
 }
 
+// ReleaseEmailJobs gives claimed jobs back unattempted (a worker stopping before it began
+// them): they are due again at once for any worker, and the claim's attempt is not counted.
+// A job whose lease ran out and that another worker claimed since is left alone.
+func (s *Store) ReleaseEmailJobs(ctx context.Context, jobs []EmailJob) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	now := ts(s.now())
+	return s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, j := range jobs {
+			if _, err := tx.ExecContext(ctx, sqlReleaseEmailJob, j.ID, j.lockedUntil, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 const (
+	sqlReleaseEmailJob = `UPDATE email_jobs SET status = 'pending', attempts = attempts - 1, locked_until = NULL, updated_at = $3
+		WHERE id = $1 AND status = 'running' AND locked_until = $2`
 	sqlCompleteEmailJob = `UPDATE email_jobs SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = $2 WHERE id = $1`
 	sqlRetryEmailJob    = `UPDATE email_jobs SET status = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = $5 WHERE id = $1`
 )

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"sync"
 	"time"
+
+	"github.com/norsedigital/leads/internal/lead"
 )
 
 // groupCommit gathers the writes that wait for SQLite's one writer (bookings, and the email
@@ -22,6 +24,12 @@ type groupCommit struct {
 	running bool // a committer goroutine is draining pending
 	groups  int  // transactions committed or tried, for tests
 	writes  int
+	// closed refuses new writes once Close has begun; active counts the writes given to the
+	// committer and not yet answered, which Close waits for: a write that was accepted (an
+	// email job's "done" mark, a booking) is committed or has failed before the database
+	// is closed, never lost in the queue.
+	closed bool
+	active sync.WaitGroup
 }
 
 type groupedWrite struct {
@@ -50,6 +58,12 @@ func (s *Store) inGroupTx(ctx context.Context, fn func(ctx context.Context, tx *
 	}
 	w := &groupedWrite{ctx: ctx, fn: fn, done: make(chan struct{})}
 	s.group.mu.Lock()
+	if s.group.closed {
+		s.group.mu.Unlock()
+		return errStoreClosed
+	}
+	s.group.active.Add(1)
+	defer s.group.active.Done()
 	s.group.pending = append(s.group.pending, w)
 	start := !s.group.running
 	s.group.running = true
@@ -59,6 +73,19 @@ func (s *Store) inGroupTx(ctx context.Context, fn func(ctx context.Context, tx *
 	}
 	<-w.done // bounded by groupCommitTimeout: a write is never left half-known
 	return w.err
+}
+
+// errStoreClosed answers a write that arrives after Close has begun.
+var errStoreClosed = &lead.Error{Code: lead.CodeUnavailable, Message: "the database is closing, try again shortly"}
+
+// flushGroups refuses new grouped writes and waits until every accepted one has been
+// committed (or has failed); each group is bounded by groupCommitTimeout.
+func (s *Store) flushGroups() {
+	s.group.mu.Lock()
+	s.group.closed = true
+	s.group.mu.Unlock()
+	// every Add happened under mu before closed was set, so none races with this Wait
+	s.group.active.Wait()
 }
 
 // execGrouped runs one statement on its own: sharing a commit on SQLite (inGroupTx), in a

@@ -56,8 +56,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the connection pools.
+// Close closes the connection pools, after the writes waiting for a shared commit on
+// SQLite (inGroupTx) have committed or failed: none accepted before Close is dropped, and
+// any arriving later is refused. Close the store only after its users have stopped.
 func (s *Store) Close() error {
+	s.flushGroups()
 	s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	err := s.write.Close()
 	if s.read != s.write {
