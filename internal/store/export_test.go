@@ -1,8 +1,26 @@
 package store
 
+import (
+	"context"
+	"database/sql"
+)
+
 // GroupCommits reports how many group transactions ran and how many writes they held.
 func GroupCommits(s *Store) (groups, writes int) {
 	s.group.mu.Lock()
 	defer s.group.mu.Unlock()
 	return s.group.groups, s.group.writes
+}
+
+// GroupedWrite is inGroupTx, for tests that hold a shared commit open.
+func GroupedWrite(ctx context.Context, s *Store, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.inGroupTx(ctx, fn)
+}
+
+// GroupQueue reports how many grouped writes wait for the committer, and whether Close has
+// begun refusing new ones.
+func GroupQueue(s *Store) (pending int, closed bool) {
+	s.group.mu.Lock()
+	defer s.group.mu.Unlock()
+	return len(s.group.pending), s.group.closed
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -159,4 +160,77 @@ func TestClaimCancelsTheJobOfAnErasedLead(t *testing.T) {
 			t.Errorf("the erased lead's job is not cancelled")
 		}
 	})
+}
+
+// Close waits for the writes queued for a shared commit (SQLite only: PostgreSQL has no
+// queue, each write is its own transaction): one running and one waiting behind it when
+// Close begins are both committed, and a write arriving after is refused as unavailable.
+// Before, the database closed under them and the waiting write — an email job's "done"
+// mark, say — was lost.
+func TestCloseCommitsTheQueuedWrites(t *testing.T) {
+	ctx := context.Background()
+	url := storetest.SQLiteURL(t)
+	s, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := s.Book(ctx, params(booking(fmt.Sprintf("close%d@example.org", i)), "203.0.113.9")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs, err := s.ClaimEmailJobs(ctx, 10, time.Minute)
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("claim: %d jobs, %v", len(jobs), err)
+	}
+	markDone := func(id string) func(ctx context.Context, tx *sql.Tx) error {
+		return func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE email_jobs SET status = 'done' WHERE id = $1`, id)
+			return err
+		}
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	first, second, closed := make(chan error, 1), make(chan error, 1), make(chan error, 1)
+	go func() {
+		first <- store.GroupedWrite(ctx, s, func(ctx context.Context, tx *sql.Tx) error {
+			close(started)
+			<-release // the group's transaction stays open
+			return markDone(jobs[0].ID)(ctx, tx)
+		})
+	}()
+	<-started
+	go func() { second <- store.GroupedWrite(ctx, s, markDone(jobs[1].ID)) }()
+	waitFor(t, "the second write queued", func() bool { n, _ := store.GroupQueue(s); return n == 1 })
+	go func() { closed <- s.Close() }()
+	waitFor(t, "Close begun", func() bool { _, c := store.GroupQueue(s); return c })
+	if err := store.GroupedWrite(ctx, s, markDone(jobs[1].ID)); lead.ErrorCode(err) != lead.CodeUnavailable {
+		t.Errorf("a write after Close began: %v, want unavailable", err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Errorf("the write running when Close began: %v", err)
+	}
+	if err := <-second; err != nil {
+		t.Errorf("the write queued when Close began: %v", err)
+	}
+	if err := <-closed; err != nil {
+		t.Errorf("close: %v", err)
+	}
+	reopened := storetest.MustOpen(t, url, store.Options{})
+	if c, _ := reopened.EmailJobCounts(ctx); c["done"] != 2 {
+		t.Errorf("after Close: %v, want both jobs done", c)
+	}
+}
+
+// waitFor polls cond until it holds; it fails the test after 10s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }
