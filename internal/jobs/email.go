@@ -60,7 +60,15 @@ func (w *EmailWorker) defaults() {
 	}
 }
 
-// Run delivers jobs until ctx is cancelled, then waits for the deliveries in flight.
+// Run delivers jobs until ctx is cancelled. Then it claims no more, gives back the claimed
+// jobs it has not begun (ReleaseEmailJobs) and returns once every delivery in flight has
+// ended and its outcome is recorded.
+//
+// A cancelled ctx never cuts a send in flight: the SMTP server may already have accepted
+// the message, and a send cut before its reply was read looks failed, so the job would be
+// retried and the email sent twice (issue 19). A delivery is bounded by the SMTP timeouts
+// instead; a caller that cannot wait that long exits without waiting, and the job is sent
+// again when its lease has run out, as after a crash.
 func (w *EmailWorker) Run(ctx context.Context) {
 	w.defaults()
 	ticker := time.NewTicker(w.Poll)
@@ -80,35 +88,58 @@ func (w *EmailWorker) Run(ctx context.Context) {
 }
 
 // RunOnce claims one batch of due jobs and delivers them; it returns how many it claimed.
+// Once ctx is cancelled it begins no delivery: the jobs not begun are given back.
 func (w *EmailWorker) RunOnce(ctx context.Context) int {
 	w.defaults()
 	if ctx.Err() != nil {
 		return 0
 	}
-	jobs, err := w.Store.ClaimEmailJobs(ctx, w.Batch, w.Lease)
+	// ctx only says when to stop beginning work; what has begun runs on: a claim cut after
+	// its commit would leave jobs that nobody sends until their lease runs out
+	work := context.WithoutCancel(ctx)
+	claimCtx, cancel := context.WithTimeout(work, storeTimeout)
+	jobs, err := w.Store.ClaimEmailJobs(claimCtx, w.Batch, w.Lease)
+	cancel()
 	if err != nil {
-		if ctx.Err() == nil {
-			w.Logger.Warn("email queue: claim failed", "error", err.Error())
-		}
+		w.Logger.Warn("email queue: claim failed", "error", err.Error())
 		return 0
 	}
 	sem := make(chan struct{}, w.Parallel)
 	var wg sync.WaitGroup
-	for _, j := range jobs {
-		sem <- struct{}{}
+	var notBegun []store.EmailJob
+	for i, j := range jobs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			notBegun = jobs[i:]
+			break
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			w.deliver(ctx, j)
+			w.deliver(work, j)
 		})
 	}
 	wg.Wait()
+	if len(notBegun) > 0 {
+		releaseCtx, cancel := context.WithTimeout(work, storeTimeout)
+		defer cancel()
+		if err := w.Store.ReleaseEmailJobs(releaseCtx, notBegun); err != nil {
+			// they are due again when their lease runs out; sent once all the same
+			w.Logger.Warn("email queue: could not give back jobs not begun", "jobs", len(notBegun), "error", err.Error())
+		}
+	}
 	return len(jobs)
 }
 
+// storeTimeout bounds the worker's own claims and records.
+const storeTimeout = 10 * time.Second
+
+// deliver sends one job and records the outcome. ctx is never cancelled by a shutdown (see
+// Run): the send and its bookkeeping are bounded by their own timeouts.
 func (w *EmailWorker) deliver(ctx context.Context, j store.EmailJob) {
-	// Bookkeeping after a send must happen even during shutdown, or a sent email would be
-	// sent again when its lease runs out.
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	bg, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	msg, err := w.Renderer.Render(mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL})
 	if err == nil {
@@ -143,7 +174,7 @@ func (w *EmailWorker) observe(outcome string) {
 // again when the lease runs out: a database restart must not do that, so it keeps trying
 // for part of the lease (bounded, as shutdown waits for it).
 func (w *EmailWorker) markDone(ctx context.Context, id string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(w.Lease/2, 30*time.Second))
+	ctx, cancel := context.WithTimeout(ctx, min(w.Lease/2, 30*time.Second))
 	defer cancel()
 	wait := 50 * time.Millisecond
 	for {
