@@ -42,6 +42,7 @@ type Server struct {
 	served   chan struct{}
 	messages []Received
 	failNext int
+	hold     chan struct{} // non-nil: answering DATA waits until it is closed
 }
 
 // Start listens on a free port of 127.0.0.1 and stops the server when the
@@ -127,6 +128,27 @@ func (s *Server) FailNext(n int) {
 	s.mu.Unlock()
 }
 
+// HoldReplies makes the server keep each message it receives but wait before answering
+// DATA, until release is called: the instant in which the message is accepted and the
+// client does not know it yet. release may be called more than once.
+func (s *Server) HoldReplies() (release func()) {
+	hold := make(chan struct{})
+	s.mu.Lock()
+	s.hold = hold
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.hold == hold {
+				s.hold = nil
+			}
+			s.mu.Unlock()
+			close(hold)
+		})
+	}
+}
+
 // Messages returns a copy of the messages received so far, in arrival order.
 func (s *Server) Messages() []Received {
 	s.mu.Lock()
@@ -194,9 +216,9 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	s := ss.srv
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.failNext > 0 {
 		s.failNext--
+		s.mu.Unlock()
 		return &smtp.SMTPError{
 			Code:         451,
 			EnhancedCode: smtp.EnhancedCode{4, 3, 0},
@@ -204,6 +226,11 @@ func (ss *session) Data(r io.Reader) error {
 		}
 	}
 	s.messages = append(s.messages, Received{From: ss.from, To: ss.to, Data: data, Username: ss.user})
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	return nil
 }
 
