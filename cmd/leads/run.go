@@ -84,6 +84,7 @@ type config struct {
 	PublicURL            string
 	MailRetry            time.Duration
 	MailLease            time.Duration
+	ShutdownTimeout      time.Duration
 	finish               func() error // converts the parsed raw values
 }
 
@@ -115,7 +116,14 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	str(&mailRetry, "mail-retry", "LEADS_MAIL_RETRY", "5s", "first retry delay of a failed email, doubled per attempt up to 1h, for 24h")
 	mailLease := "2m"
 	str(&mailLease, "mail-lease", "LEADS_MAIL_LEASE", "2m", "how long a worker owns a claimed email; after a crash it is sent again when this runs out")
+	shutdown := "25s"
+	str(&shutdown, "shutdown-timeout", "LEADS_SHUTDOWN_TIMEOUT", "25s", "on SIGTERM, how long to wait for requests and emails in flight (keep it below the grace period of whatever sends SIGTERM)")
 	c.finish = func() error {
+		st, err := time.ParseDuration(shutdown)
+		if err != nil || st <= 0 {
+			return fmt.Errorf("--shutdown-timeout %q: want a positive duration like 25s", shutdown)
+		}
+		c.ShutdownTimeout = st
 		ml, err := time.ParseDuration(mailLease)
 		if err != nil || ml <= 0 {
 			return fmt.Errorf("--mail-lease %q: want a positive duration like 2m", mailLease)

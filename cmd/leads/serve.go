@@ -45,8 +45,16 @@ func migrate(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Wr
 	return s.Close()
 }
 
-// serve runs the HTTP server and the email worker until ctx is cancelled (SIGTERM), then
-// drains in-flight requests and stops the worker.
+// serve runs the HTTP server and the workers until ctx is cancelled (SIGTERM), then shuts
+// down in an order that loses nothing and sends nothing twice (issue 19):
+//  1. the listeners close and the requests in flight finish: every booking answered is
+//     committed, with its email job;
+//  2. the workers claim nothing more, give back what they claimed and did not begin, and
+//     finish the deliveries in flight: an email sent is marked done;
+//  3. only then is the store closed, after the last writes waiting for a shared commit.
+//
+// All of it within cfg.ShutdownTimeout; past it, serve says so in the log and returns an
+// error without waiting further (a delivery abandoned then is sent again after its lease).
 func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	if path := cfg.getenv("LEADS_CPUPROFILE"); path != "" {
 		// for the load benchmark (go run ./cmd/leadsbench -cpuprofile): the whole run's profile
@@ -157,21 +165,42 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: draining requests")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	logger.Info("shutting down: draining requests", "timeout", cfg.ShutdownTimeout.String())
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	err = nil
 	for _, sv := range servers {
-		err = errors.Join(err, sv.Shutdown(shutCtx))
-	}
-	stopWork()
-	wg.Wait()
-	logger.Info("stopped")
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
+		if e := sv.Shutdown(shutCtx); e != nil && !errors.Is(e, http.ErrServerClosed) {
+			err = errors.Join(err, e)
+		}
 	}
 	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		for _, sv := range servers {
+			sv.Close()
+		}
+		stopWork()
+		if shutCtx.Err() == nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		// no personal data: only what was still running
+		logger.Error("shutdown deadline passed: requests still in flight were cut", "timeout", cfg.ShutdownTimeout.String())
+		return fmt.Errorf("shutdown: requests still in flight after %v", cfg.ShutdownTimeout)
 	}
-	return nil
+	logger.Info("shutting down: stopping workers")
+	stopWork()
+	workersDone := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(workersDone)
+	}()
+	select {
+	case <-workersDone:
+	case <-shutCtx.Done():
+		logger.Error("shutdown deadline passed: email or webhook deliveries still in flight were abandoned; "+
+			"they are sent again when their lease runs out", "timeout", cfg.ShutdownTimeout.String(),
+			"mail_lease", cfg.MailLease.String())
+		return fmt.Errorf("shutdown: deliveries still in flight after %v", cfg.ShutdownTimeout)
+	}
+	logger.Info("stopped")
+	return nil // the deferred Close flushes the store's last grouped writes
 }
