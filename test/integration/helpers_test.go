@@ -204,6 +204,13 @@ func (p *proc) Kill() {
 func (p *proc) Stop(t testing.TB) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.Wait(t)
+}
+
+// Wait waits for the process to exit after a SIGTERM sent by the test, and fails the test
+// unless it exits cleanly within 30s.
+func (p *proc) Wait(t testing.TB) {
+	t.Helper()
 	select {
 	case <-p.done:
 		if !p.cmd.ProcessState.Success() {
