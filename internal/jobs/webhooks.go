@@ -80,7 +80,11 @@ func (w *WebhookWorker) defaults() {
 	})
 }
 
-// Run delivers until ctx is cancelled, then waits for the attempts in flight.
+// Run delivers until ctx is cancelled. Then it claims no more, gives back the claimed
+// deliveries it has not begun and returns once the attempts in flight have ended and been
+// recorded: as with emails (EmailWorker.Run), a stop never cuts an attempt whose request the
+// receiver may already have acted on. Each attempt is bounded by its own timeouts (the URL
+// check's, then webhook.Timeout).
 func (w *WebhookWorker) Run(ctx context.Context) {
 	w.defaults()
 	ticker := time.NewTicker(w.Poll)
@@ -98,17 +102,20 @@ func (w *WebhookWorker) Run(ctx context.Context) {
 }
 
 // RunOnce claims one batch of due deliveries and attempts them; it returns how many it
-// claimed.
+// claimed. Once ctx is cancelled it begins no attempt: the deliveries not begun are given back.
 func (w *WebhookWorker) RunOnce(ctx context.Context) int {
 	w.defaults()
 	if ctx.Err() != nil {
 		return 0
 	}
-	claimed, err := w.Store.ClaimWebhookDeliveries(ctx, w.Batch, w.Lease)
+	// ctx only says when to stop beginning work; a claim cut after its commit would leave
+	// deliveries that nobody attempts until their lease runs out
+	work := context.WithoutCancel(ctx)
+	claimCtx, cancel := context.WithTimeout(work, storeTimeout)
+	claimed, err := w.Store.ClaimWebhookDeliveries(claimCtx, w.Batch, w.Lease)
+	cancel()
 	if err != nil {
-		if ctx.Err() == nil {
-			w.Logger.Warn("webhook queue: claim failed", "error", err.Error())
-		}
+		w.Logger.Warn("webhook queue: claim failed", "error", err.Error())
 		return 0
 	}
 	// One subscription's deliveries go one after the other, oldest first (ids are time
@@ -125,22 +132,51 @@ func (w *WebhookWorker) RunOnce(ctx context.Context) int {
 	}
 	sem := make(chan struct{}, w.Parallel)
 	var wg sync.WaitGroup
-	for _, sub := range order {
-		sem <- struct{}{}
+	var mu sync.Mutex
+	var notBegun []store.WebhookDelivery
+	giveBack := func(ds []store.WebhookDelivery) {
+		mu.Lock()
+		notBegun = append(notBegun, ds...)
+		mu.Unlock()
+	}
+	for i, sub := range order {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			for _, rest := range order[i:] {
+				giveBack(bySub[rest])
+			}
+			break
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			for _, d := range bySub[sub] {
-				w.deliver(ctx, d)
+			for k, d := range bySub[sub] {
+				if ctx.Err() != nil {
+					giveBack(bySub[sub][k:])
+					return
+				}
+				w.deliver(work, d)
 			}
 		})
 	}
 	wg.Wait()
+	if len(notBegun) > 0 {
+		releaseCtx, cancel := context.WithTimeout(work, storeTimeout)
+		defer cancel()
+		if err := w.Store.ReleaseWebhookDeliveries(releaseCtx, notBegun); err != nil {
+			// they are due again when their lease runs out
+			w.Logger.Warn("webhook queue: could not give back deliveries not begun", "deliveries", len(notBegun), "error", err.Error())
+		}
+	}
 	return len(claimed)
 }
 
+// deliver attempts one delivery and records the outcome. ctx is never cancelled by a
+// shutdown (see Run): the attempt and its record are bounded by their own timeouts.
 func (w *WebhookWorker) deliver(ctx context.Context, d store.WebhookDelivery) {
-	// the outcome is recorded even during shutdown, or a delivered event would go out again
-	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	bg, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	code, err := w.attempt(ctx, d)
 	if err == nil {

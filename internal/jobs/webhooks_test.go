@@ -380,3 +380,60 @@ func TestWebhookWorkerRun(t *testing.T) {
 		}
 	})
 }
+
+// A stop while the receiver holds an attempt's request does not cut it: the answer is
+// recorded (delivered, not retried, so not sent again after a restart), and the next
+// delivery of the same subscription, claimed but not begun, is given back unattempted.
+func TestWebhookWorkerStopFinishesTheAttemptInFlight(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		rcv := newReceiver(t)
+		arrived, release := make(chan struct{}, 4), make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arrived <- struct{}{}
+			<-release
+			rcv.serve(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		defer close(release)
+		st := storetest.MustOpen(t, e.URL(t), store.Options{})
+		_, secret, err := st.CreateWebhook(context.Background(), srv.URL, []string{webhook.EventLeadCreated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.secret = secret
+		book(t, st, "first@example.org")
+		book(t, st, "second@example.org") // the same subscription: attempted after the first
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		done := make(chan struct{})
+		go func() {
+			(&jobs.WebhookWorker{Store: st, Guard: &webhook.Guard{AllowPrivate: true}}).Run(ctx)
+			close(done)
+		}()
+		select {
+		case <-arrived:
+		case <-time.After(30 * time.Second):
+			t.Fatal("no attempt reached the receiver")
+		}
+		stop()
+		release <- struct{}{} // the held request is answered 200
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("Run did not return after its stop")
+		}
+		if r := rcv.requests(); len(r) != 1 || r[0].Answered != http.StatusOK {
+			t.Fatalf("requests %+v, want the one in flight", r)
+		}
+		var delivered, givenBack int
+		if err := st.DB().QueryRow(`SELECT
+			COALESCE(SUM(CASE WHEN status = 'delivered' AND attempts = 1 THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN status = 'pending' AND attempts = 0 AND last_error IS NULL THEN 1 ELSE 0 END), 0)
+			FROM webhook_deliveries`).Scan(&delivered, &givenBack); err != nil {
+			t.Fatal(err)
+		}
+		if delivered != 1 || givenBack != 1 {
+			t.Errorf("after the stop: %d delivered, %d given back unattempted; want 1 and 1", delivered, givenBack)
+		}
+	})
+}

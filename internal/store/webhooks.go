@@ -336,6 +336,26 @@ WHERE id = $1 AND attempts = $2 AND status = 'running'`, id, attempt, statusCode
 	return s.mapErr(err)
 }
 
+// ReleaseWebhookDeliveries gives claimed deliveries back unattempted (a worker stopping
+// before it began them): due again at once, the claim's attempt not counted. A delivery
+// claimed again since (its lease ran out) is left alone.
+func (s *Store) ReleaseWebhookDeliveries(ctx context.Context, ds []WebhookDelivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	now := ts(s.now())
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, d := range ds {
+			if _, err := tx.ExecContext(ctx, `
+UPDATE webhook_deliveries SET status = 'pending', attempts = attempts - 1, locked_until = NULL, updated_at = $3
+WHERE id = $1 AND attempts = $2 AND status = 'running'`, d.ID, d.Attempts, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // RetryWebhookDelivery records a failed attempt: due again at retryAt, or failed for good
 // when retryAt is nil. statusCode is 0 when no HTTP answer came; reason must not contain
 // the URL or personal data.
