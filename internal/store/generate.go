@@ -366,7 +366,7 @@ func (g *generator) row(i int) [3][]any {
 			utmSource, utmMedium, utmCampaign, ip, pick(r, genUserAgents), "2026-01", c, c}
 	}
 	if status == lead.StatusLost || status == lead.StatusDisqualified {
-		details := `{"from":"` + string(pipelineStages[reachedStage]) + `","to":"` + string(status) + `"}`
+		details := `{"from":"` + string(lead.Pipeline[reachedStage]) + `","to":"` + string(status) + `"}`
 		eventRow = []any{uuidV7At(updated, r), id, EventStatusChanged, generateActor, details, u}
 	}
 	return [3][]any{leadRow, bookingRow, eventRow}
@@ -381,7 +381,7 @@ func genStatus(r *rand.Rand, age time.Duration) (lead.Status, int) {
 	for stage < len(advance) && r.Float64() < advance[stage]*maturity {
 		stage++
 	}
-	if stage < len(pipelineStages)-1 && age > 14*24*time.Hour {
+	if stage < len(lead.Pipeline)-1 && age > 14*24*time.Hour {
 		switch x := r.Float64(); {
 		case x < 0.1:
 			return lead.StatusDisqualified, stage
@@ -389,7 +389,7 @@ func genStatus(r *rand.Rand, age time.Duration) (lead.Status, int) {
 			return lead.StatusLost, stage
 		}
 	}
-	return pipelineStages[stage], stage
+	return lead.Pipeline[stage], stage
 }
 
 // uuidV7At is a UUIDv7 whose time part is t, so that ids sort like created_at.
