@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/norsedigital/leads/internal/store"
+	"github.com/norsedigital/leads/internal/generate"
 )
 
 // generateCmd is "leads generate --count N [--seed S]": it fills the configured database
-// with N synthetic, realistic leads (store.Generate) for demos and benchmarks. A run with a
+// with N synthetic, realistic leads (generate.Leads) for demos and benchmarks. A run with a
 // seed already used on that database is refused (the same seed makes the same emails).
 func generateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg := newConfig(getenv)
@@ -37,7 +37,7 @@ func generateCmd(ctx context.Context, args []string, getenv func(string) string,
 	defer st.Close()
 	start := time.Now()
 	shown := 0
-	err = st.Generate(ctx, *count, store.GenerateOptions{Seed: *seed, Progress: func(done int) {
+	err = generate.Leads(ctx, st, *count, generate.Options{Seed: *seed, Progress: func(done int) {
 		if done-shown >= *count/10 || done == *count {
 			shown = done
 			fmt.Fprintf(stderr, "%d/%d leads, %s\n", done, *count, time.Since(start).Round(time.Second))

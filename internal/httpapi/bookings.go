@@ -6,8 +6,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
@@ -25,7 +23,7 @@ func (s *server) handleCreateBooking(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.Intake.Book(r.Context(), in, intake.Meta{
-		IP: s.ClientIP.Of(r), UserAgent: truncate(r.UserAgent(), 500), IdempotencyKey: key, Honeypot: honeypot,
+		IP: s.ClientIP.Of(r), UserAgent: lead.Clip(r.UserAgent(), 500), IdempotencyKey: key, Honeypot: honeypot,
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -77,15 +75,4 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 		return nil, false
 	}
 	return body, true
-}
-
-// truncate cuts s to at most n bytes of valid UTF-8 without NULs: headers are not
-// validated like fields, and PostgreSQL refuses both in text columns.
-func truncate(s string, n int) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", "")
-	for len(s) > n {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	return s
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/norsedigital/leads/internal/generate"
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
 
@@ -115,7 +115,7 @@ func TestExportCSVStreams(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
 		h := newHarness(t, e)
 		const n = 5000
-		if err := h.Store.Generate(t.Context(), n, store.GenerateOptions{Seed: 7}); err != nil {
+		if err := generate.Leads(t.Context(), h.Store, n, generate.Options{Seed: 7}); err != nil {
 			t.Fatal(err)
 		}
 		req, _ := http.NewRequest("GET", h.URL+"/api/v1/leads.csv", nil)

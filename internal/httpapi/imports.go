@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/norsedigital/leads/internal/csvimport"
 	"github.com/norsedigital/leads/internal/store"
 )
 
@@ -17,7 +18,8 @@ import (
 const importDeadline = 10 * time.Minute
 
 // handleImport is POST /api/v1/imports (sales): a CSV file of leads (text/csv, UTF-8, at
-// most store.MaxImportBytes), answered with the report of store.ImportCSV. The whole body
+// most csvimport.MaxBytes), read by csvimport, stored by store.Import and answered
+// with the report. The whole body
 // is read before anything is stored, so a file that is too large stores nothing.
 func (s *server) handleImport(w http.ResponseWriter, r *http.Request) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -26,7 +28,7 @@ func (s *server) handleImport(w http.ResponseWriter, r *http.Request) {
 			"send the file as text/csv in UTF-8")
 		return
 	}
-	if r.ContentLength > store.MaxImportBytes {
+	if r.ContentLength > csvimport.MaxBytes {
 		s.tooLarge(w, r)
 		return
 	}
@@ -37,7 +39,7 @@ func (s *server) handleImport(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > 0 {
 		body.Grow(int(r.ContentLength) + 1)
 	}
-	_, err = body.ReadFrom(http.MaxBytesReader(w, r.Body, store.MaxImportBytes))
+	_, err = body.ReadFrom(http.MaxBytesReader(w, r.Body, csvimport.MaxBytes))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -49,8 +51,8 @@ func (s *server) handleImport(w http.ResponseWriter, r *http.Request) {
 	}
 	// once started, an import runs to its end even if the client goes away: a file half
 	// imported at a random row would be harder to reason about than a whole one
-	rep, err := s.Store.ImportCSV(context.WithoutCancel(r.Context()), body.Bytes(), actor(r).Name)
-	var fe *store.ImportFormatError
+	file, err := csvimport.Read(body.Bytes(), s.Store.Now())
+	var fe *csvimport.FormatError
 	switch {
 	case errors.As(err, &fe):
 		s.badRequest(w, r, http.StatusBadRequest, "malformed-csv", "Malformed CSV", fe.Error())
@@ -59,6 +61,12 @@ func (s *server) handleImport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	res, err := s.Store.Import(context.WithoutCancel(r.Context()), file.Rows(), actor(r).Name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rep := file.Report(res.Created, res.Linked, res.NotesLeftOut, store.MaxNotesLength)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, rep)
 }

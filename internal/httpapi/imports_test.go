@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/norsedigital/leads/internal/store"
+	"github.com/norsedigital/leads/internal/csvimport"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
 
@@ -104,7 +104,7 @@ func TestImportTooLarge(t *testing.T) {
 	row := "A,B,%d@example.org,Org,yes," + h.Clock.Now().Format(time.RFC3339) + "\n"
 	var b bytes.Buffer
 	b.WriteString(header)
-	for i := 0; b.Len() <= store.MaxImportBytes; i++ {
+	for i := 0; b.Len() <= csvimport.MaxBytes; i++ {
 		fmt.Fprintf(&b, row, i)
 	}
 	for _, chunked := range []bool{false, true} {

@@ -1,7 +1,7 @@
 package lead
 
-// pipeline is the forward order of §3.4; a forward move goes exactly one step along it.
-var pipeline = []Status{
+// Pipeline is the forward order of §3.4; a forward move goes exactly one step along it.
+var Pipeline = []Status{
 	StatusNew, StatusContacted, StatusQualified, StatusDemoScheduled,
 	StatusDemoCompleted, StatusProposalSent, StatusNegotiation, StatusWon,
 }
@@ -74,7 +74,7 @@ func ParseSource(s string) (Source, bool) {
 }
 
 func pipelineIndex(s Status) int {
-	for i, p := range pipeline {
+	for i, p := range Pipeline {
 		if p == s {
 			return i
 		}

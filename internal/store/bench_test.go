@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/norsedigital/leads/internal/generate"
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
@@ -118,7 +119,7 @@ func benchStore(b *testing.B, engine string) *store.Store {
 		reset()
 		s = open()
 		start := time.Now()
-		if err := s.Generate(ctx, n, store.GenerateOptions{Seed: 1}); err != nil {
+		if err := generate.Leads(ctx, s, n, generate.Options{Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("%s: generated %d leads in %s (%.0f leads/s)", engine, n, time.Since(start).Round(time.Millisecond),
@@ -362,35 +363,4 @@ func parseDBTime(b *testing.B, s string) time.Time {
 	}
 	b.Fatalf("unparsable time %q", s)
 	return time.Time{}
-}
-
-// BenchmarkGenerate measures the data generator (issue: 1,000,000 leads well under a minute
-// on SQLite): each iteration fills a fresh database with LEADS_BENCH_GENERATE leads
-// (default 100,000) and reports leads/s.
-//
-//	LEADS_BENCH_GENERATE=1000000 go test ./internal/store/ -run '^$' -bench Generate -benchtime 1x
-func BenchmarkGenerate(b *testing.B) {
-	n := 100_000
-	if v := os.Getenv("LEADS_BENCH_GENERATE"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			b.Fatalf("LEADS_BENCH_GENERATE=%q: want a positive count", v)
-		}
-	}
-	for _, e := range storetest.Engines() {
-		b.Run(e.Name, func(b *testing.B) {
-			var total time.Duration
-			for i := 0; b.Loop(); i++ {
-				b.StopTimer()
-				s := storetest.MustOpen(b, e.URL(b), store.Options{})
-				b.StartTimer()
-				start := time.Now()
-				if err := s.Generate(context.Background(), n, store.GenerateOptions{Seed: int64(i + 1)}); err != nil {
-					b.Fatal(err)
-				}
-				total += time.Since(start)
-			}
-			b.ReportMetric(float64(n*b.N)/total.Seconds(), "leads/s")
-		})
-	}
 }

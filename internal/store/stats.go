@@ -40,12 +40,6 @@ type StageConversion struct {
 	Rate        *float64    `json:"rate"`
 }
 
-// pipelineStages is the forward order of SPEC §3.4.
-var pipelineStages = []lead.Status{
-	lead.StatusNew, lead.StatusContacted, lead.StatusQualified, lead.StatusDemoScheduled,
-	lead.StatusDemoCompleted, lead.StatusProposalSent, lead.StatusNegotiation, lead.StatusWon,
-}
-
 // Stats computes the pipeline statistics of the leads created in [f.CreatedFrom,
 // f.CreatedTo) (zero bounds are open) and of the bookings made in that range. Only the
 // dates of f are used.
@@ -72,8 +66,8 @@ func (s *Store) Stats(ctx context.Context, f ListFilter) (PipelineStats, error) 
 	}
 	dates := ListFilter{CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo}
 
-	// furthest[i] counts the leads whose furthest stage is pipelineStages[i]
-	furthest := make([]int, len(pipelineStages))
+	// furthest[i] counts the leads whose furthest stage is lead.Pipeline[i]
+	furthest := make([]int, len(lead.Pipeline))
 	err := s.eachRow(ctx, dates, "SELECT status, source, COUNT(*) FROM leads", "GROUP BY status, source",
 		func(rows *sql.Rows) error {
 			var status, source string
@@ -84,7 +78,7 @@ func (s *Store) Stats(ctx context.Context, f ListFilter) (PipelineStats, error) 
 			st.Total += n
 			st.ByStatus[lead.Status(status)] += n
 			st.BySource[lead.Source(source)] += n
-			if i := slices.Index(pipelineStages, lead.Status(status)); i >= 0 {
+			if i := slices.Index(lead.Pipeline, lead.Status(status)); i >= 0 {
 				furthest[i] += n
 			}
 			return nil
@@ -115,13 +109,13 @@ FROM leads`
 		return st, err
 	}
 	reached := 0
-	for i := len(pipelineStages) - 1; i >= 0; i-- {
+	for i := len(lead.Pipeline) - 1; i >= 0; i-- {
 		reached += furthest[i]
-		st.Reached[pipelineStages[i]] = reached
+		st.Reached[lead.Pipeline[i]] = reached
 	}
-	for i := 0; i+1 < len(pipelineStages); i++ {
-		c := StageConversion{From: pipelineStages[i], To: pipelineStages[i+1],
-			ReachedFrom: st.Reached[pipelineStages[i]], ReachedTo: st.Reached[pipelineStages[i+1]]}
+	for i := 0; i+1 < len(lead.Pipeline); i++ {
+		c := StageConversion{From: lead.Pipeline[i], To: lead.Pipeline[i+1],
+			ReachedFrom: st.Reached[lead.Pipeline[i]], ReachedTo: st.Reached[lead.Pipeline[i+1]]}
 		if c.ReachedFrom > 0 {
 			r := float64(c.ReachedTo) / float64(c.ReachedFrom)
 			c.Rate = &r
@@ -193,7 +187,7 @@ func (s *Store) eachRow(ctx context.Context, f ListFilter, head, tail string, fn
 func stageIndexSQL(expr string) string {
 	var b strings.Builder
 	b.WriteString("CASE " + expr)
-	for i, st := range pipelineStages {
+	for i, st := range lead.Pipeline {
 		b.WriteString(" WHEN '" + string(st) + "' THEN " + strconv.Itoa(i))
 	}
 	b.WriteString(" END")

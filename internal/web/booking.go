@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
@@ -106,7 +105,7 @@ func (p *Pages) SubmitBooking(w http.ResponseWriter, r *http.Request) {
 		key = ""
 	}
 	res, err := p.cfg.Intake.Book(r.Context(), in, intake.Meta{
-		IP: p.cfg.ClientIP(r), UserAgent: clip(r.UserAgent(), 500), IdempotencyKey: key, Honeypot: honeypot,
+		IP: p.cfg.ClientIP(r), UserAgent: lead.Clip(r.UserAgent(), 500), IdempotencyKey: key, Honeypot: honeypot,
 	})
 	if err == nil {
 		v := url.Values{"ref": {res.BookingID}}
@@ -262,14 +261,4 @@ func humanDuration(d time.Duration) string {
 		return "an hour"
 	}
 	return fmt.Sprintf("%d hours", h)
-}
-
-// clip cuts s to at most n bytes of valid UTF-8 without NULs (headers are not validated).
-func clip(s string, n int) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, ""), "\x00", "")
-	for len(s) > n {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	return s
 }

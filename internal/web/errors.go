@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/norsedigital/leads/internal/csvimport"
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/store"
 )
 
 // chrome is what every layout shows around a page.
@@ -58,7 +58,7 @@ func (p *Pages) formError(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) && tooBig.Limit > maxFormBody {
 		p.errorPage(w, r, http.StatusRequestEntityTooLarge, "File too large",
-			fmt.Sprintf("The file is larger than %d MiB, so nothing was imported. Split it and try again.", store.MaxImportBytes>>20))
+			fmt.Sprintf("The file is larger than %d MiB, so nothing was imported. Split it and try again.", csvimport.MaxBytes>>20))
 		return
 	}
 	if errors.As(err, &tooBig) {

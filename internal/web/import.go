@@ -7,17 +7,18 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/norsedigital/leads/internal/csvimport"
 	"github.com/norsedigital/leads/internal/store"
 )
 
 // MaxImportUpload is the largest body POST /console/import reads: the largest import file
 // plus room for the multipart framing and the CSRF field.
-const MaxImportUpload = store.MaxImportBytes + 1<<20
+const MaxImportUpload = csvimport.MaxBytes + 1<<20
 
 type importData struct {
 	chrome
 	Error  string
-	Report *store.ImportReport
+	Report *csvimport.Report
 }
 
 // ImportForm is GET /console/import (sales): the CSV upload form.
@@ -26,7 +27,7 @@ func (p *Pages) ImportForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // Import is POST /console/import (sales): store the leads of the uploaded CSV file with
-// store.ImportCSV and show its report. A file that is not readable CSV stores nothing and
+// csvimport and store.Import and show its report. A file that is not readable CSV stores nothing and
 // comes back to the form with the reason (422).
 func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 	d := importData{chrome: chrome{Title: "Import leads", Session: sessionOf(r), Nav: "import"}}
@@ -40,19 +41,19 @@ func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, store.MaxImportBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, csvimport.MaxBytes+1))
 	if err != nil {
 		p.internalError(w, r, err)
 		return
 	}
-	if len(data) > store.MaxImportBytes {
+	if len(data) > csvimport.MaxBytes {
 		p.errorPage(w, r, http.StatusRequestEntityTooLarge, "File too large",
-			fmt.Sprintf("The file is larger than %d MiB, so nothing was imported. Split it and try again.", store.MaxImportBytes>>20))
+			fmt.Sprintf("The file is larger than %d MiB, so nothing was imported. Split it and try again.", csvimport.MaxBytes>>20))
 		return
 	}
 	// once started, an import runs to its end even if the browser goes away, like the API's
-	rep, err := p.cfg.Store.ImportCSV(context.WithoutCancel(r.Context()), data, sessionOf(r).Token.Name)
-	var fe *store.ImportFormatError
+	file, err := csvimport.Read(data, p.cfg.Store.Now())
+	var fe *csvimport.FormatError
 	switch {
 	case errors.As(err, &fe):
 		fail("Nothing was imported: " + fe.Error() + ".")
@@ -61,6 +62,12 @@ func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, err)
 		return
 	}
+	res, err := p.cfg.Store.Import(context.WithoutCancel(r.Context()), file.Rows(), sessionOf(r).Token.Name)
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	rep := file.Report(res.Created, res.Linked, res.NotesLeftOut, store.MaxNotesLength)
 	d.Title, d.Report = "Import report", &rep
 	p.render(w, r, http.StatusOK, "console_import", d)
 }

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/norsedigital/leads/internal/csvimport"
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
 
@@ -129,7 +129,7 @@ func TestConsoleImport(t *testing.T) {
 func TestConsoleImportTooLarge(t *testing.T) {
 	s := newSite(t, storetest.SQLiteURL(t), siteOpts{})
 	sales := s.signIn(s.Sales)
-	big := "first_name\n" + strings.Repeat("x", store.MaxImportBytes+(1<<20))
+	big := "first_name\n" + strings.Repeat("x", csvimport.MaxBytes+(1<<20))
 	p := s.upload(sales, s.csrf(sales), big)
 	if p.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(p.Body, "File too large") {
 		t.Fatalf("too large: %d\n%s", p.StatusCode, p.Body)
