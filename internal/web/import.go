@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/norsedigital/leads/internal/csvimport"
+	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 )
 
@@ -54,9 +55,14 @@ func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 	// once started, an import runs to its end even if the browser goes away, like the API's
 	file, err := csvimport.Read(data, p.cfg.Store.Now())
 	var fe *csvimport.FormatError
+	var le *lead.Error
 	switch {
 	case errors.As(err, &fe):
 		fail("Nothing was imported: " + fe.Error() + ".")
+		return
+	case errors.As(err, &le) && le.Code == lead.CodeInvalid && len(le.Issues) > 0:
+		// a header naming a column twice: the file as a whole is refused, as the API does
+		fail("Nothing was imported: " + le.Issues[0].Message)
 		return
 	case err != nil:
 		p.internalError(w, r, err)

@@ -89,6 +89,14 @@ func TestConsoleImport(t *testing.T) {
 			if p := s.upload(sales, csrf, ""); p.StatusCode != http.StatusUnprocessableEntity {
 				t.Errorf("no file: %d", p.StatusCode)
 			}
+			p = s.upload(sales, csrf, "email,Email,first_name\nx@example.org,y@example.org,A\n")
+			if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "appears more than once") ||
+				!strings.Contains(p.Body, `type="file"`) {
+				t.Fatalf("duplicate column: %d\n%s", p.StatusCode, p.Body)
+			}
+			if _, ok := s.leadByEmail("x@example.org"); ok {
+				t.Fatal("a file with a duplicate column imported a lead")
+			}
 		})
 
 		t.Run("the report", func(t *testing.T) {
