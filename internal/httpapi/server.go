@@ -5,6 +5,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/norsedigital/leads/internal/intake"
@@ -34,7 +35,8 @@ type Deps struct {
 
 type server struct {
 	Deps
-	mux *routeMux
+	mux     *routeMux
+	openAPI func() openAPIDoc // GET /openapi.json, built on its first request
 }
 
 // routeMux is a ServeMux that remembers the patterns registered on it, so that tests can
@@ -66,6 +68,7 @@ func NewServer(d Deps) http.Handler {
 		d.ClientIP, _ = NewClientIP(nil)
 	}
 	s := &server{Deps: d, mux: &routeMux{ServeMux: http.NewServeMux()}}
+	s.openAPI = sync.OnceValue(func() openAPIDoc { return newOpenAPIDoc(d.Version) })
 	s.routes()
 	return s.logRequests(s.recordMetrics(s.recoverPanics(s.mux)))
 }
