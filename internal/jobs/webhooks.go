@@ -45,39 +45,28 @@ type WebhookWorker struct {
 	Observe func(outcome string)
 
 	once sync.Once
+	q    *queue[store.WebhookDelivery]
 }
 
-func (w *WebhookWorker) defaults() {
+// queue is the worker's loop, its zero fields set to the defaults (on first use).
+func (w *WebhookWorker) queue() *queue[store.WebhookDelivery] {
 	w.once.Do(func() {
-		set := func(d *time.Duration, v time.Duration) {
-			if *d <= 0 {
-				*d = v
-			}
-		}
-		set(&w.Poll, time.Second)
-		set(&w.Lease, 5*time.Minute)
-		set(&w.BaseBackoff, 5*time.Second)
-		set(&w.MaxBackoff, time.Hour)
-		set(&w.GiveUpAfter, 24*time.Hour)
-		if w.Batch <= 0 {
-			w.Batch = 16
-		}
-		if w.Parallel <= 0 {
-			w.Parallel = 8
-		}
-		if w.Now == nil {
-			w.Now = time.Now
-		}
-		if w.Logger == nil {
-			w.Logger = slog.New(slog.DiscardHandler)
-		}
 		if w.Guard == nil {
 			w.Guard = &webhook.Guard{}
 		}
 		if w.Client == nil {
 			w.Client = w.Guard.Client()
 		}
+		w.q = &queue[store.WebhookDelivery]{
+			settings: settings{Poll: w.Poll, Lease: w.Lease, BaseBackoff: w.BaseBackoff, MaxBackoff: w.MaxBackoff,
+				GiveUpAfter: w.GiveUpAfter, Batch: w.Batch, Parallel: w.Parallel, Logger: w.Logger, Now: w.Now,
+				Observe: w.Observe}.withDefaults(5*time.Minute, 8),
+			name: "webhook queue", noun: "deliveries",
+			claim: w.Store.ClaimWebhookDeliveries, release: w.Store.ReleaseWebhookDeliveries,
+			lanes: bySubscription, deliver: w.deliver,
+		}
 	})
+	return w.q
 }
 
 // Run delivers until ctx is cancelled. Then it claims no more, gives back the claimed
@@ -85,120 +74,53 @@ func (w *WebhookWorker) defaults() {
 // recorded: as with emails (EmailWorker.Run), a stop never cuts an attempt whose request the
 // receiver may already have acted on. Each attempt is bounded by its own timeouts (the URL
 // check's, then webhook.Timeout).
-func (w *WebhookWorker) Run(ctx context.Context) {
-	w.defaults()
-	ticker := time.NewTicker(w.Poll)
-	defer ticker.Stop()
-	for {
-		if n := w.RunOnce(ctx); n == w.Batch {
-			continue // there may be more due right now
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
-}
+func (w *WebhookWorker) Run(ctx context.Context) { w.queue().run(ctx) }
 
 // RunOnce claims one batch of due deliveries and attempts them; it returns how many it
 // claimed. Once ctx is cancelled it begins no attempt: the deliveries not begun are given back.
-func (w *WebhookWorker) RunOnce(ctx context.Context) int {
-	w.defaults()
-	if ctx.Err() != nil {
-		return 0
-	}
-	// ctx only says when to stop beginning work; a claim cut after its commit would leave
-	// deliveries that nobody attempts until their lease runs out
-	work := context.WithoutCancel(ctx)
-	claimCtx, cancel := context.WithTimeout(work, storeTimeout)
-	claimed, err := w.Store.ClaimWebhookDeliveries(claimCtx, w.Batch, w.Lease)
-	cancel()
-	if err != nil {
-		w.Logger.Warn("webhook queue: claim failed", "error", err.Error())
-		return 0
-	}
-	// One subscription's deliveries go one after the other, oldest first (ids are time
-	// ordered), so a receiver sees lead.created before what happened to the lead next;
-	// subscriptions are served in parallel.
+func (w *WebhookWorker) RunOnce(ctx context.Context) int { return w.queue().runOnce(ctx) }
+
+// bySubscription makes one lane per subscription: its deliveries go one after the other,
+// oldest first (ids are time ordered), so a receiver sees lead.created before what happened
+// to the lead next; subscriptions are served in parallel.
+func bySubscription(claimed []store.WebhookDelivery) [][]store.WebhookDelivery {
 	slices.SortFunc(claimed, func(a, b store.WebhookDelivery) int { return strings.Compare(a.ID, b.ID) })
-	var order []string
-	bySub := map[string][]store.WebhookDelivery{}
+	var lanes [][]store.WebhookDelivery
+	lane := map[string]int{} // subscription → its lane
 	for _, d := range claimed {
-		if _, ok := bySub[d.WebhookID]; !ok {
-			order = append(order, d.WebhookID)
+		i, ok := lane[d.WebhookID]
+		if !ok {
+			i = len(lanes)
+			lane[d.WebhookID] = i
+			lanes = append(lanes, nil)
 		}
-		bySub[d.WebhookID] = append(bySub[d.WebhookID], d)
+		lanes[i] = append(lanes[i], d)
 	}
-	sem := make(chan struct{}, w.Parallel)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var notBegun []store.WebhookDelivery
-	giveBack := func(ds []store.WebhookDelivery) {
-		mu.Lock()
-		notBegun = append(notBegun, ds...)
-		mu.Unlock()
-	}
-	for i, sub := range order {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			for _, rest := range order[i:] {
-				giveBack(bySub[rest])
-			}
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			for k, d := range bySub[sub] {
-				if ctx.Err() != nil {
-					giveBack(bySub[sub][k:])
-					return
-				}
-				w.deliver(work, d)
-			}
-		})
-	}
-	wg.Wait()
-	if len(notBegun) > 0 {
-		releaseCtx, cancel := context.WithTimeout(work, storeTimeout)
-		defer cancel()
-		if err := w.Store.ReleaseWebhookDeliveries(releaseCtx, notBegun); err != nil {
-			// they are due again when their lease runs out
-			w.Logger.Warn("webhook queue: could not give back deliveries not begun", "deliveries", len(notBegun), "error", err.Error())
-		}
-	}
-	return len(claimed)
+	return lanes
 }
 
 // deliver attempts one delivery and records the outcome. ctx is never cancelled by a
 // shutdown (see Run): the attempt and its record are bounded by their own timeouts.
-func (w *WebhookWorker) deliver(ctx context.Context, d store.WebhookDelivery) {
+func (w *WebhookWorker) deliver(ctx context.Context, d store.WebhookDelivery) string {
+	q := w.queue()
 	bg, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	code, err := w.attempt(ctx, d)
 	if err == nil {
 		if err := w.Store.CompleteWebhookDelivery(bg, d.ID, d.Attempts, code); err != nil {
-			w.Logger.Error("webhook queue: could not mark delivery done", "delivery_id", d.ID, "error", err.Error())
+			q.Logger.Error("webhook queue: could not mark delivery done", "delivery_id", d.ID, "error", err.Error())
 		}
-		w.observe("delivered")
-		return
+		return "delivered"
 	}
-	retryAt := nextAttempt(w.Now(), d.QueuedAt, d.Attempts, w.BaseBackoff, w.MaxBackoff, w.GiveUpAfter)
-	outcome := "retry"
-	if retryAt == nil {
-		outcome = "failed"
-	}
+	retryAt, outcome := q.retry(d.QueuedAt, d.Attempts)
 	reason := fmt.Sprintf("attempt %d: %v", d.Attempts, err)
 	if err := w.Store.RetryWebhookDelivery(bg, d.ID, d.Attempts, retryAt, code, reason); err != nil {
-		w.Logger.Error("webhook queue: could not record failed attempt", "delivery_id", d.ID, "error", err.Error())
+		q.Logger.Error("webhook queue: could not record failed attempt", "delivery_id", d.ID, "error", err.Error())
 	}
 	// never the URL: it may hold a token
-	w.Logger.Warn("webhook delivery failed", "delivery_id", d.ID, "webhook_id", d.WebhookID, "event", d.Event,
+	q.Logger.Warn("webhook delivery failed", "delivery_id", d.ID, "webhook_id", d.WebhookID, "event", d.Event,
 		"attempt", d.Attempts, "status", code, "outcome", outcome, "error", err.Error())
-	w.observe(outcome)
+	return outcome
 }
 
 // attempt POSTs the delivery once. It returns the HTTP status (0 without an answer) and
@@ -207,7 +129,7 @@ func (w *WebhookWorker) attempt(ctx context.Context, d store.WebhookDelivery) (i
 	if _, err := w.Guard.CheckURL(ctx, d.URL); err != nil {
 		return 0, err
 	}
-	now := w.Now().Unix()
+	now := w.queue().Now().Unix()
 	sig, err := webhook.Sign(d.Secret, d.ID, now, d.Payload)
 	if err != nil {
 		return 0, err
@@ -250,10 +172,4 @@ func sanitize(err error) error {
 		return errors.New("timeout: no answer within 10s")
 	}
 	return err
-}
-
-func (w *WebhookWorker) observe(outcome string) {
-	if w.Observe != nil {
-		w.Observe(outcome)
-	}
 }
