@@ -49,6 +49,10 @@ func (s *server) decodeBooking(w http.ResponseWriter, r *http.Request) (lead.Boo
 	}
 	if mt == "application/json" {
 		in, hp, err := intake.DecodeJSON(body)
+		if lead.ErrorCode(err) == lead.CodeInvalid {
+			s.writeError(w, r, err)
+			return in, "", false
+		}
 		if err != nil {
 			s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", err.Error())
 			return in, "", false

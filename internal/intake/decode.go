@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/strictjson"
 )
 
 // HoneypotField is the hidden form field that only bots fill in.
@@ -30,8 +31,13 @@ func stringFields(in *lead.BookingInput) map[string]*string {
 }
 
 // DecodeJSON reads a JSON booking object. Unknown keys are ignored, null means absent;
-// a wrong type is ErrMalformed naming the field (never the value).
+// a wrong type or a member named twice is ErrMalformed naming the field (never the
+// value); invalid UTF-8 (a lone surrogate escape included) is a *lead.Error with
+// invalid_characters on that field, as in a form, never silently replaced.
 func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) {
+	if err := CheckJSON(body); err != nil {
+		return in, "", err
+	}
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&raw); err != nil {
@@ -67,6 +73,22 @@ func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) 
 		in.ConsentGiven = &b
 	}
 	return in, honeypot, nil
+}
+
+// CheckJSON is strictjson.Check with its errors as this package answers them: invalid
+// text is a validation error on the member that holds it, anything else ErrMalformed.
+func CheckJSON(body []byte) error {
+	err := strictjson.Check(body)
+	var it *strictjson.InvalidTextError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &it):
+		return lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: it.Field, Rule: lead.RuleInvalidCharacters,
+			Message: "This field contains invalid UTF-8.", Severity: lead.SeverityError}}})
+	default:
+		return fmt.Errorf("%w: %s", ErrMalformed, strictjson.Message(err))
+	}
 }
 
 // DecodeForm reads a form-encoded booking (the HTML form posts this). A checked checkbox
