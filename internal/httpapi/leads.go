@@ -136,6 +136,7 @@ func (s *server) handleLeadEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store") // the trail names people and what they said
 	writeJSON(w, http.StatusOK, map[string]any{"items": events})
 }
 
@@ -146,6 +147,7 @@ func (s *server) handleLeadBookings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store") // bookings are personal data
 	writeJSON(w, http.StatusOK, map[string]any{"items": bookings})
 }
 

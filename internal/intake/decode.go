@@ -2,6 +2,8 @@ package intake
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,6 +104,22 @@ func DecodeForm(form url.Values) (in lead.BookingInput, honeypot string) {
 		in.ConsentGiven = &b
 	}
 	return in, form.Get(HoneypotField)
+}
+
+// JSONHash identifies a JSON body that passed CheckJSON by its canonical form (RFC 8785),
+// so that member order and whitespace do not count.
+func JSONHash(body []byte) string {
+	h, err := strictjson.Hash(body)
+	if err != nil {
+		return ""
+	}
+	return "json:" + h
+}
+
+// FormHash identifies a form body by its values sorted by name (url.Values.Encode).
+func FormHash(form url.Values) string {
+	sum := sha256.Sum256([]byte(form.Encode()))
+	return "form:" + hex.EncodeToString(sum[:])
 }
 
 func truthy(s string) bool {
