@@ -278,6 +278,7 @@ func publicPaths(add func(method, path string, op obj)) {
 			"201": jsonResponse("Booking received (also for a known email, a honeypot hit or a replayed Idempotency-Key).",
 				schemaRef("BookingAccepted")),
 			"400": respRef("BadRequest"),
+			"403": respRef("CrossSite"),
 			"413": respRef("PayloadTooLarge"),
 			"415": respRef("UnsupportedMediaType"),
 			"422": respRef("ValidationFailed"),
@@ -299,9 +300,9 @@ func publicPaths(add func(method, path string, op obj)) {
 		},
 	}.build())
 	add("GET", "/metrics", operation{
-		id: "metrics", tag: "public", summary: "Prometheus metrics",
-		description: "The Prometheus text exposition format. Served here unless the server runs with `--admin-addr`, " +
-			"which moves it to that address.",
+		id: "metrics", tag: "public", role: lead.RoleAdmin, summary: "Prometheus metrics",
+		description: "The Prometheus text exposition format. Served here, to admin tokens only, unless the server runs " +
+			"with `--admin-addr`, which moves it to that address, open there.",
 		responses: obj{"200": obj{"description": "The metrics.",
 			"content": content("text/plain", obj{"type": "string"})}},
 	}.build())
@@ -486,6 +487,8 @@ func integrationPaths(add func(method, path string, op obj)) {
 		responses: obj{
 			"200": jsonResponse("What happened to each row.", schemaRef("ImportResult")),
 			"400": respRef("BadRequest"),
+			"408": respRef("UploadTimeout"),
+			"503": respRef("ImportsBusy"),
 			"413": respRef("PayloadTooLarge"),
 			"415": respRef("UnsupportedMediaType"),
 			"422": respRef("ValidationFailed"),
@@ -958,7 +961,12 @@ func components() obj {
 				"wrong type, a malformed query string."),
 			"Unauthorized": problemResponse("No valid bearer token (checked first, on every staff route).",
 				"WWW-Authenticate"),
-			"Forbidden":        problemResponse("The token's role is not enough for this route."),
+			"Forbidden": problemResponse("The token's role is not enough for this route."),
+			"CrossSite": problemResponse("A form-encoded booking sent by a browser from another website " +
+				"(`Sec-Fetch-Site: cross-site`, or a foreign `Origin`); JSON and server-to-server posts are unaffected."),
+			"UploadTimeout": problemResponse("The upload sent nothing for too long; nothing was imported."),
+			"ImportsBusy": problemResponse("Too many imports are running at once (or the database is not reachable); "+
+				"send the file again after `Retry-After` seconds.", "Retry-After"),
 			"NotFound":         problemResponse("No such resource."),
 			"MethodNotAllowed": problemResponse("Leads are never deleted: rule `lead_soft_delete_only`.", "Allow"),
 			"Conflict": problemResponse("Conflict: the email belongs to another lead (`existing_lead_id`), or " +
