@@ -115,8 +115,8 @@ func (postgresDialect) recentBookingsOfIP() string {
 	return `SELECT lock_ip_recent_bookings($1, $2)` // 00007_lock_ip.sql
 }
 func (postgresDialect) afterErasure(context.Context, *sql.DB) error { return nil }
-func (postgresDialect) skipLocked() string { return "FOR UPDATE SKIP LOCKED" }
-func (postgresDialect) forUpdate() string  { return "FOR UPDATE" }
+func (postgresDialect) skipLocked() string                          { return "FOR UPDATE SKIP LOCKED" }
+func (postgresDialect) forUpdate() string                           { return "FOR UPDATE" }
 func (postgresDialect) tryLock(ctx context.Context, tx *sql.Tx, key int64) (bool, error) {
 	var ok bool
 	err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, key).Scan(&ok)
