@@ -58,7 +58,7 @@ func (s *server) decodeBooking(w http.ResponseWriter, r *http.Request) (lead.Boo
 			s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", err.Error())
 			return in, "", "", false
 		}
-		return in, hp, intake.JSONHash(body), true
+		return in, hp, bodyHash(r, func() string { return intake.JSONHash(body) }), true
 	}
 	// A form post is what a page on another site can send without a CORS preflight: its
 	// visitors would become bookings with their IP as the consent record. Browsers mark
@@ -74,7 +74,16 @@ func (s *server) decodeBooking(w http.ResponseWriter, r *http.Request) (lead.Boo
 		return lead.BookingInput{}, "", "", false
 	}
 	in, hp := intake.DecodeForm(form)
-	return in, hp, intake.FormHash(form), true
+	return in, hp, bodyHash(r, func() string { return intake.FormHash(form) }), true
+}
+
+// bodyHash is the canonical body hash an Idempotency-Key is stored with; without a key
+// nothing needs it and it is not computed.
+func bodyHash(r *http.Request, hash func() string) string {
+	if r.Header.Get("Idempotency-Key") == "" {
+		return ""
+	}
+	return hash()
 }
 
 // readBody reads the whole body up to maxBody; 413 beyond.
