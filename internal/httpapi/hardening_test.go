@@ -389,8 +389,10 @@ func TestNoStoreAndEmptySearch(t *testing.T) {
 		if err := h.Store.DB().QueryRow(`SELECT id FROM leads`).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		for _, path := range []string{"/api/v1/leads/" + id + "/events", "/api/v1/leads/" + id + "/bookings"} {
-			resp, data := h.do("GET", path, h.Sales, nil)
+		for _, path := range []string{"/api/v1/leads/" + id + "/events", "/api/v1/leads/" + id + "/bookings",
+			"/api/v1/leads/" + id, "/api/v1/leads", "/api/v1/leads.csv", "/api/v1/stats/pipeline",
+			"/api/v1/leads/" + id + "/export", "/api/v1/webhooks"} {
+			resp, data := h.do("GET", path, h.Admin, nil)
 			if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
 				t.Fatalf("%s: %d Cache-Control %q %s", path, resp.StatusCode, resp.Header.Get("Cache-Control"), data)
 			}
