@@ -1,8 +1,11 @@
 package strictjson
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 func TestCheck(t *testing.T) {
@@ -61,4 +64,29 @@ func TestHashIgnoresOrderAndSpace(t *testing.T) {
 	if a == c {
 		t.Error("different values, same hash")
 	}
+}
+
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":"\ud800"}`, `{"a":1,"a":2}`, "{\"a\":\"\xff\"}", `{"a":{"b":[{"c":"\udc00"}]}}`, `[]`, `{"a":"\ud83d\ude00"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		err := Check(body)
+		var it *InvalidTextError
+		switch {
+		case err == nil:
+			if !json.Valid(body) || !jsontext.Value(body).IsValid() {
+				t.Fatalf("accepted %q", body)
+			}
+			if _, err := Hash(body); err != nil {
+				t.Fatalf("Hash of an accepted body: %v", err)
+			}
+		case errors.As(err, &it):
+			if jsontext.Value(body).IsValid() {
+				t.Fatalf("invalid text reported in a strictly valid body %q", body)
+			}
+		case !errors.Is(err, ErrMalformed):
+			t.Fatalf("error %v is neither", err)
+		}
+	})
 }

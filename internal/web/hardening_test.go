@@ -76,3 +76,32 @@ func TestBehindTLSSecureCookieAndHSTS(t *testing.T) {
 		}
 	})
 }
+
+// SPEC §3.2: the booking form's Idempotency-Key sent again with other values (the form
+// edited after going back) is refused, not silently replayed; the same form replays.
+func TestBookingFormKeyReusedWithOtherValues(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		s := newSite(t, e.URL(t), siteOpts{})
+		const key = "0123456789abcdef0123456789abcdef"
+		form := bookingForm("Ada", "Lovelace", "ada.form@example.org", "Analytical Mentors")
+		form.Set("idempotency_key", key)
+		first := s.do(s.client(), http.MethodPost, "/", form)
+		if first.StatusCode != http.StatusSeeOther {
+			t.Fatalf("first submit: %d", first.StatusCode)
+		}
+		again := s.do(s.client(), http.MethodPost, "/", form)
+		if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != first.Header.Get("Location") {
+			t.Fatalf("double click: %d %q, want the first redirect %q", again.StatusCode, again.Header.Get("Location"), first.Header.Get("Location"))
+		}
+		edited := bookingForm("Grace", "Hopper", "grace.form@example.org", "Navy Mentors")
+		edited.Set("idempotency_key", key)
+		p := s.do(s.client(), http.MethodPost, "/", edited)
+		if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "already sent with other details") ||
+			strings.Contains(p.Body, key) {
+			t.Fatalf("edited form under the old key: %d (fresh key expected on the page)", p.StatusCode)
+		}
+		if n := s.count(`SELECT COUNT(*) FROM bookings`); n != 1 {
+			t.Fatalf("%d bookings, want 1", n)
+		}
+	})
+}
