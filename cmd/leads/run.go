@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 )
 
@@ -75,6 +76,7 @@ type config struct {
 	SMTP                 string
 	MailFrom             string
 	TrustedProxies       string
+	ClientIPHeader       string
 	RateLimitRaw         string
 	RateLimit            intake.RateLimit
 	IPRetention          time.Duration
@@ -104,6 +106,7 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	str(&c.SMTP, "smtp", "LEADS_SMTP_URL", "", "SMTP URL smtp://user:pass@host:port or smtps://…; empty logs emails instead")
 	str(&c.MailFrom, "mail-from", "LEADS_MAIL_FROM", "Meander <no-reply@meander.invalid>", "From header of emails")
 	str(&c.TrustedProxies, "trusted-proxies", "LEADS_TRUSTED_PROXIES", "", "comma list of proxy CIDRs whose X-Forwarded-For is believed")
+	str(&c.ClientIPHeader, "client-ip-header", "LEADS_CLIENT_IP_HEADER", "X-Forwarded-For", "the header a trusted proxy sets with the client address: X-Forwarded-For or Forwarded")
 	str(&c.RateLimitRaw, "rate-limit", "LEADS_RATE_LIMIT", "5/1h", "accepted bookings per client IP per window")
 	retention := "720h"
 	str(&retention, "ip-retention", "LEADS_IP_RETENTION", "720h", "how long IP addresses are kept")
@@ -155,11 +158,20 @@ func (c *config) validate() error {
 		return err
 	}
 	c.RateLimit = rl
+	if c.ClientIPHeader, err = httpapi.ParseClientIPHeader(c.ClientIPHeader); err != nil {
+		return fmt.Errorf("--client-ip-header: %w", err)
+	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return nil
+}
+
+// behindTLS reports whether people reach the service over HTTPS (--public-url https://…):
+// then the console cookie is Secure and responses carry HSTS.
+func (c *config) behindTLS() bool {
+	return strings.HasPrefix(strings.ToLower(c.PublicURL), "https://")
 }
 
 func (c *config) trustedProxies() []string {

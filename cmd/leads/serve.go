@@ -84,7 +84,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	clientIP, err := httpapi.NewClientIP(cfg.trustedProxies())
+	clientIP, err := httpapi.NewClientIPHeader(cfg.trustedProxies(), cfg.ClientIPHeader)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	booker := &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion,
 		Observe: reg.ObserveBooking}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
-		IPRetention: cfg.IPRetention})
+		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS()})
 	if err != nil {
 		return err
 	}
@@ -108,6 +108,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Metrics:          reg,
 		MetricsElsewhere: cfg.AdminAddr != "",
 		Webhooks:         hooks,
+		HSTS:             cfg.behindTLS(),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

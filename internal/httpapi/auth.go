@@ -13,6 +13,7 @@ const actorKey ctxKey = iota + 100
 
 // staff guards a staff route: 401 without a valid, unrevoked bearer token (checked first),
 // 403 when its role is not enough. The token's name is the actor of what the handler does.
+// Every answer past the check is Cache-Control: no-store.
 func (s *server) staff(need lead.Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -33,6 +34,9 @@ func (s *server) staff(need lead.Role, h http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, lead.Errorf(lead.CodeForbidden, "this route needs the %s role", need))
 			return
 		}
+		// staff answers carry personal data (leads, bookings, the audit trail) or secrets:
+		// no cache keeps any of them, whatever the handler forgets
+		w.Header().Set("Cache-Control", "no-store")
 		h(w, r.WithContext(context.WithValue(r.Context(), actorKey, tok)))
 	}
 }

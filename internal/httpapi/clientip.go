@@ -11,15 +11,46 @@ import (
 )
 
 // ClientIP resolves the client address of a request: the TCP peer, unless the peer is a
-// trusted proxy, in which case the rightmost untrusted address of X-Forwarded-For (or
-// Forwarded). A client that connects directly cannot choose its IP by sending a header.
+// trusted proxy, in which case the rightmost untrusted address of the one header the proxy
+// is configured to set (--client-ip-header: X-Forwarded-For or Forwarded). A client that
+// connects directly cannot choose its IP by sending a header, nor can a client behind the
+// proxy by sending the other header, which the proxy passes through untouched.
 type ClientIP struct {
-	trusted  []netip.Prefix
-	xff, fwd realclientip.Strategy
+	trusted []netip.Prefix
+	header  realclientip.Strategy
 }
 
-// NewClientIP takes the --trusted-proxies CIDRs (bare addresses count as /32 or /128).
+// Client IP headers a proxy may be configured to set (--client-ip-header).
+const (
+	HeaderXForwardedFor = "X-Forwarded-For"
+	HeaderForwarded     = "Forwarded"
+)
+
+// NewClientIP takes the --trusted-proxies CIDRs (bare addresses count as /32 or /128) and
+// believes X-Forwarded-For from them.
 func NewClientIP(cidrs []string) (*ClientIP, error) {
+	return NewClientIPHeader(cidrs, HeaderXForwardedFor)
+}
+
+// ParseClientIPHeader checks a --client-ip-header value (case-insensitive) and returns its
+// canonical spelling.
+func ParseClientIPHeader(h string) (string, error) {
+	switch {
+	case strings.EqualFold(strings.TrimSpace(h), HeaderXForwardedFor):
+		return HeaderXForwardedFor, nil
+	case strings.EqualFold(strings.TrimSpace(h), HeaderForwarded):
+		return HeaderForwarded, nil
+	}
+	return "", fmt.Errorf("client IP header %q: want %s or %s", h, HeaderXForwardedFor, HeaderForwarded)
+}
+
+// NewClientIPHeader is NewClientIP believing only header (see ParseClientIPHeader) from
+// the trusted proxies.
+func NewClientIPHeader(cidrs []string, header string) (*ClientIP, error) {
+	header, err := ParseClientIPHeader(header)
+	if err != nil {
+		return nil, err
+	}
 	c := &ClientIP{}
 	var nets []net.IPNet
 	for _, raw := range cidrs {
@@ -40,11 +71,7 @@ func NewClientIP(cidrs []string) (*ClientIP, error) {
 		nets = append(nets, *n)
 	}
 	if len(nets) > 0 {
-		var err error
-		if c.xff, err = realclientip.NewRightmostTrustedRangeStrategy("X-Forwarded-For", nets); err != nil {
-			return nil, err
-		}
-		if c.fwd, err = realclientip.NewRightmostTrustedRangeStrategy("Forwarded", nets); err != nil {
+		if c.header, err = realclientip.NewRightmostTrustedRangeStrategy(header, nets); err != nil {
 			return nil, err
 		}
 	}
@@ -58,11 +85,9 @@ func (c *ClientIP) Of(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	if c.isTrusted(peer) {
-		for _, st := range []realclientip.Strategy{c.xff, c.fwd} {
-			if ip := st.ClientIP(r.Header, r.RemoteAddr); ip != "" {
-				if a, err := netip.ParseAddr(ip); err == nil {
-					return a.Unmap().String()
-				}
+		if ip := c.header.ClientIP(r.Header, r.RemoteAddr); ip != "" {
+			if a, err := netip.ParseAddr(ip); err == nil {
+				return a.Unmap().String()
 			}
 		}
 	}

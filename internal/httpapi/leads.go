@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 )
@@ -135,6 +136,7 @@ func (s *server) handleLeadEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store") // the trail names people and what they said
 	writeJSON(w, http.StatusOK, map[string]any{"items": events})
 }
 
@@ -145,6 +147,7 @@ func (s *server) handleLeadBookings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store") // bookings are personal data
 	writeJSON(w, http.StatusOK, map[string]any{"items": bookings})
 }
 
@@ -174,6 +177,15 @@ func (s *server) readLeadObject(w http.ResponseWriter, r *http.Request, types []
 	}
 	body, ok := s.readBody(w, r)
 	if !ok {
+		return nil, false
+	}
+	// one object, valid UTF-8, no member named twice, before anything decodes it
+	if err := intake.CheckJSON(body); err != nil {
+		if lead.ErrorCode(err) == lead.CodeInvalid {
+			s.writeError(w, r, err)
+		} else {
+			s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", strings.TrimPrefix(err.Error(), intake.ErrMalformed.Error()+": "))
+		}
 		return nil, false
 	}
 	var raw map[string]json.RawMessage

@@ -27,7 +27,7 @@ func withMetrics(m **metrics.Metrics) harnessOpt {
 // (`name{label="v",…}`, labels in the exposition's order).
 func scrape(t testing.TB, h *harness) map[string]float64 {
 	t.Helper()
-	resp, body := h.do("GET", "/metrics", "", nil)
+	resp, body := h.do("GET", "/metrics", h.Admin, nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %s", resp.StatusCode, body)
 	}

@@ -374,7 +374,8 @@ func TestOpenAPIDescribesTheAnswers(t *testing.T) {
 		call(200, "GET", "/healthz", "", "", "")
 		call(200, "GET", "/readyz", "", "", "")
 		call(200, "GET", "/openapi.json", "", "", "")
-		call(200, "GET", "/metrics", "", "", "")
+		call(200, "GET", "/metrics", h.Admin, "", "")
+		call(401, "GET", "/metrics", "", "", "")
 		call(201, "POST", "/api/v1/bookings", "", jsonType,
 			`{"first_name":"Ada","last_name":"Lovelace","email":"ada@example.org","organization_name":"Analytical Mentors","phone":"12","consent_given":true}`,
 			"Idempotency-Key", "k-1", "X-Forwarded-For", "192.0.2.1")

@@ -11,7 +11,10 @@ func (s *server) routes() {
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 	s.mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
 	if s.Metrics != nil && !s.MetricsElsewhere {
-		s.mux.Handle("GET /metrics", s.Metrics.Handler())
+		// on the public address the counters would tell anyone whether an email is already a
+		// lead (deduplicated vs accepted) and show bots the honeypot: admins only. The
+		// --admin-addr listener serves them open (cmd/leads/serve.go).
+		s.mux.HandleFunc("GET /metrics", s.staff(lead.RoleAdmin, s.Metrics.Handler().ServeHTTP))
 	}
 
 	s.mux.HandleFunc("POST /api/v1/bookings", s.handleCreateBooking)

@@ -31,12 +31,26 @@ type Deps struct {
 	MetricsElsewhere bool
 	// Webhooks checks webhook URLs (--allow-private-webhooks); nil refuses internal addresses.
 	Webhooks *webhook.Guard
+	// MaxImports is how many CSV imports may be read or run at once (0: DefaultMaxImports);
+	// one more is answered 503 with Retry-After.
+	MaxImports int
+	// ImportIdleTimeout is how long an import upload may send nothing before it is cut
+	// off (0: DefaultImportIdleTimeout).
+	ImportIdleTimeout time.Duration
+	// HSTS, set when the service is reached over TLS (--public-url https://…), makes every
+	// response carry Strict-Transport-Security.
+	HSTS bool
 }
 
 type server struct {
 	Deps
 	mux     *routeMux
 	openAPI func() openAPIDoc // GET /openapi.json, built on its first request
+	// crossSite tells a browser's cross-site form post (Sec-Fetch-Site, else Origin
+	// against Host) from a same-site or server-to-server one.
+	crossSite *http.CrossOriginProtection
+	// imports bounds the imports read or run at once (see imports.go).
+	imports chan struct{}
 }
 
 // routeMux is a ServeMux that remembers the patterns registered on it, so that tests can
@@ -67,10 +81,14 @@ func NewServer(d Deps) http.Handler {
 	if d.ClientIP == nil {
 		d.ClientIP, _ = NewClientIP(nil)
 	}
-	s := &server{Deps: d, mux: &routeMux{ServeMux: http.NewServeMux()}}
+	s := &server{Deps: d, mux: &routeMux{ServeMux: http.NewServeMux()},
+		crossSite: http.NewCrossOriginProtection(), imports: make(chan struct{}, max(d.MaxImports, 1))}
+	if d.MaxImports <= 0 {
+		s.imports = make(chan struct{}, DefaultMaxImports)
+	}
 	s.openAPI = sync.OnceValue(func() openAPIDoc { return newOpenAPIDoc(d.Version) })
 	s.routes()
-	return s.logRequests(s.recordMetrics(s.recoverPanics(s.mux)))
+	return s.logRequests(s.hsts(s.recordMetrics(s.recoverPanics(s.mux))))
 }
 
 // Routes returns every route pattern a server built from d registers, in order.

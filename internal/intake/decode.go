@@ -2,6 +2,8 @@ package intake
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/strictjson"
 )
 
 // HoneypotField is the hidden form field that only bots fill in.
@@ -30,8 +33,13 @@ func stringFields(in *lead.BookingInput) map[string]*string {
 }
 
 // DecodeJSON reads a JSON booking object. Unknown keys are ignored, null means absent;
-// a wrong type is ErrMalformed naming the field (never the value).
+// a wrong type or a member named twice is ErrMalformed naming the field (never the
+// value); invalid UTF-8 (a lone surrogate escape included) is a *lead.Error with
+// invalid_characters on that field, as in a form, never silently replaced.
 func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) {
+	if err := CheckJSON(body); err != nil {
+		return in, "", err
+	}
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&raw); err != nil {
@@ -69,6 +77,22 @@ func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) 
 	return in, honeypot, nil
 }
 
+// CheckJSON is strictjson.Check with its errors as this package answers them: invalid
+// text is a validation error on the member that holds it, anything else ErrMalformed.
+func CheckJSON(body []byte) error {
+	err := strictjson.Check(body)
+	var it *strictjson.InvalidTextError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &it):
+		return lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: it.Field, Rule: lead.RuleInvalidCharacters,
+			Message: "This field contains invalid UTF-8.", Severity: lead.SeverityError}}})
+	default:
+		return fmt.Errorf("%w: %s", ErrMalformed, strictjson.Message(err))
+	}
+}
+
 // DecodeForm reads a form-encoded booking (the HTML form posts this). A checked checkbox
 // sends "on"; an unchecked one sends nothing, which is a missing consent.
 func DecodeForm(form url.Values) (in lead.BookingInput, honeypot string) {
@@ -80,6 +104,22 @@ func DecodeForm(form url.Values) (in lead.BookingInput, honeypot string) {
 		in.ConsentGiven = &b
 	}
 	return in, form.Get(HoneypotField)
+}
+
+// JSONHash identifies a JSON body that passed CheckJSON by its canonical form (RFC 8785),
+// so that member order and whitespace do not count.
+func JSONHash(body []byte) string {
+	h, err := strictjson.Hash(body)
+	if err != nil {
+		return ""
+	}
+	return "json:" + h
+}
+
+// FormHash identifies a form body by its values sorted by name (url.Values.Encode).
+func FormHash(form url.Values) string {
+	sum := sha256.Sum256([]byte(form.Encode()))
+	return "form:" + hex.EncodeToString(sum[:])
 }
 
 func truthy(s string) bool {

@@ -1,6 +1,7 @@
 package intake_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/norsedigital/leads/internal/corpora"
 	"github.com/norsedigital/leads/internal/intake"
@@ -130,6 +132,18 @@ func FuzzDecodeJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, honeypot, err := intake.DecodeJSON(body)
+		var de *lead.Error
+		if errors.As(err, &de) {
+			// invalid UTF-8 (a lone surrogate escape included): refused on its field, and
+			// only when the body really holds some
+			if de.Code != lead.CodeInvalid || len(de.Issues) != 1 || de.Issues[0].Rule != lead.RuleInvalidCharacters {
+				t.Fatalf("unexpected validation error %+v", de)
+			}
+			if utf8.Valid(body) && !bytes.Contains(body, []byte(`\u`)) {
+				t.Fatalf("invalid_characters for a body of valid UTF-8 without escapes: %q", body)
+			}
+			return
+		}
 		if err != nil {
 			if !errors.Is(err, intake.ErrMalformed) {
 				t.Fatalf("error %v does not wrap ErrMalformed", err)

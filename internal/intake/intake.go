@@ -39,6 +39,9 @@ type Meta struct {
 	IP             string
 	UserAgent      string
 	IdempotencyKey string
+	// BodyHash identifies the request body canonically (see JSONHash, FormHash), so that an
+	// IdempotencyKey sent again with another body is refused, not replayed.
+	BodyHash string
 	// Honeypot is the hidden "website" field: people leave it empty, bots fill it.
 	Honeypot string
 }
@@ -66,12 +69,13 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 		return Response{}, lead.Invalid(res)
 	}
 	// a repeated Idempotency-Key must still replay its first answer, so it goes to the store
-	if until, ok := s.fullUntil.Load(m.IP); ok && m.IdempotencyKey == "" {
+	rateKey := store.RateKey(m.IP) // what the limit counts: an IPv6 client by its /64
+	if until, ok := s.fullUntil.Load(rateKey); ok && m.IdempotencyKey == "" {
 		if wait := until.(time.Time).Sub(s.Store.Now()); wait > 0 {
 			s.observe("rate_limited")
 			return Response{}, s.rateLimited(wait)
 		}
-		s.fullUntil.Delete(m.IP)
+		s.fullUntil.Delete(rateKey)
 	}
 	if m.Honeypot != "" {
 		// the same answer a person gets, and nothing stored
@@ -80,7 +84,7 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 	}
 	out, err := s.Store.Book(ctx, store.BookingParams{
 		Booking: b, IP: m.IP, UserAgent: m.UserAgent, ConsentVersion: s.ConsentVersion,
-		IdempotencyKey: m.IdempotencyKey, RateLimit: s.RateLimit.Count, RateWindow: s.RateLimit.Window,
+		IdempotencyKey: m.IdempotencyKey, BodyHash: m.BodyHash, RateLimit: s.RateLimit.Count, RateWindow: s.RateLimit.Window,
 		Response: func(id string) ([]byte, error) {
 			return json.Marshal(Response{BookingID: id, Status: "received", Warnings: warnings})
 		},
@@ -90,8 +94,11 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 		s.observe("rate_limited")
 		var de *lead.Error
 		if errors.As(err, &de) && de.RetryAfter > 0 {
-			s.remember(m.IP, s.Store.Now().Add(de.RetryAfter))
+			s.remember(rateKey, s.Store.Now().Add(de.RetryAfter))
 		}
+		return Response{}, err
+	case lead.ErrorCode(err) == lead.CodeInvalid:
+		s.observe("refused:" + lead.RuleIdempotencyReused)
 		return Response{}, err
 	case err != nil:
 		return Response{}, err

@@ -121,6 +121,8 @@ const (
 	RuleRateLimit         = "rate_limit_per_ip"
 	RuleSoftDeleteOnly    = "lead_soft_delete_only"
 	RuleDeduplication     = "lead_deduplication_by_email"
+	// RuleIdempotencyReused: an Idempotency-Key sent again with a different body (Stripe's rule).
+	RuleIdempotencyReused = "idempotency_key_reused"
 )
 
 // Issue is one failed rule on one field.

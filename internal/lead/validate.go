@@ -270,6 +270,14 @@ func (c *checker) text(f field, raw string, required bool) string {
 		v = strings.ReplaceAll(v, "\r\n", "\n")
 		v = strings.ReplaceAll(v, "\r", "\n")
 	}
+	// A field of nothing but whitespace (newlines included, which a one-line field would
+	// refuse as control characters) is missing, not invalid.
+	if strings.TrimSpace(v) == "" {
+		if required {
+			c.fail(f.name, RuleRequiredFields, f.label+" is required.")
+		}
+		return ""
+	}
 	if !validChars(v, f.kind == kindMultiline) {
 		c.fail(f.name, RuleInvalidCharacters, f.label+" contains invalid or control characters.")
 		return v
@@ -407,9 +415,13 @@ func validChars(s string, multiline bool) bool {
 	return true
 }
 
-// nameSpam is name_format_validation: a URL (a scheme followed by "://", or a "www." host)
-// or something shaped like an email address (x@y.z) anywhere in a name.
-var nameSpam = regexp.MustCompile(`(?i)[a-z][a-z0-9+.-]*://|(?:^|[^a-z0-9])www\.|[^\s@]@[^\s@]+\.[^\s@]`)
+// nameSpam is name_format_validation: a URL (a scheme followed by "://", or a "www." host),
+// something shaped like an email address (x@y.z), or a domain-like token (bit.ly/3xYz,
+// evil-prize.example: labels joined by dots, the last of two or more letters, not
+// followed by a letter or digit) anywhere in a name. Mail clients turn such tokens into
+// links, and names are echoed in the confirmation email. Initials ("J. R. R.", "Ph.D")
+// have one-letter labels and stay names.
+var nameSpam = regexp.MustCompile(`(?i)[a-z][a-z0-9+.-]*://|(?:^|[^a-z0-9])www\.|[^\s@]@[^\s@]+\.[^\s@]|[\p{L}\p{N}-]\.(?:xn--[a-z0-9-]+|[a-z]{2,63})(?:[^\p{L}\p{N}]|$)`)
 
 // phoneRegion is the default region for numbers without a country code.
 const phoneRegion = "NO"

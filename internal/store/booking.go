@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -21,8 +22,12 @@ type BookingParams struct {
 	IP             string
 	UserAgent      string
 	ConsentVersion string
-	// IdempotencyKey, when set, makes a repeat within IdempotencyTTL replay the first answer.
+	// IdempotencyKey, when set, makes a repeat within IdempotencyTTL replay the first answer,
+	// when its BodyHash is the first one's; a different body is idempotency_key_reused.
 	IdempotencyKey string
+	// BodyHash identifies the request body in a canonical form (member order and spacing
+	// do not count); empty, the store hashes the validated booking instead.
+	BodyHash string
 	// RateLimit bookings per RateWindow per IP; RateLimit <= 0 disables the limit.
 	RateLimit  int
 	RateWindow time.Duration
@@ -80,22 +85,32 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 		sum := sha256.Sum256([]byte(p.IP + "\x00" + p.IdempotencyKey))
 		idemHash = hex.EncodeToString(sum[:])
 	}
+	rateKey := RateKey(p.IP)
+	bodyHash := p.BodyHash
+	if idemHash != "" && bodyHash == "" {
+		bodyHash = bookingHash(b)
+	}
 	err := func() error {
-		// the IP's lock first (checkRate takes it too): the checks below and the insert run under it
+		// the key's lock first (checkRate takes it too): the checks below and the insert run under it
 		var limited error
 		if p.RateLimit > 0 {
-			limited = s.checkRate(ctx, tx, p, now)
+			limited = s.checkRate(ctx, tx, p, rateKey, now)
 			if limited != nil && lead.ErrorCode(limited) != lead.CodeRateLimited {
 				return limited
 			}
-		} else if err := s.d.lockIP(ctx, tx, p.IP); err != nil {
+		} else if err := s.d.lockIP(ctx, tx, rateKey); err != nil {
 			return err
 		}
 		if idemHash != "" {
 			var body string
+			var firstHash sql.NullString
 			err := s.txQueryRow(ctx, tx, sqlIdempotencyGet,
-				idemHash, ts(now.Add(-IdempotencyTTL))).Scan(&body)
+				idemHash, ts(now.Add(-IdempotencyTTL))).Scan(&body, &firstHash)
 			if err == nil {
+				if firstHash.Valid && firstHash.String != bodyHash {
+					return &lead.Error{Code: lead.CodeInvalid, Rule: lead.RuleIdempotencyReused,
+						Message: "this Idempotency-Key was already used with a different body; send a new key for a new booking"}
+				}
 				res = BookingResult{Replayed: true, Response: []byte(body)}
 				return nil
 			}
@@ -125,7 +140,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			// the five below do
 			var err error
 			res.LeadID, res.EmailQueued, subs, err = s.bookingWrites(ctx, tx, append(upsertArgs,
-				bookingID, nullStr(p.UserAgent), p.ConsentVersion, newID(), eventDetails, newID()))
+				bookingID, nullStr(p.UserAgent), p.ConsentVersion, newID(), eventDetails, newID(), nullStr(rateKey)))
 			if err != nil {
 				return err
 			}
@@ -142,7 +157,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			if _, err := s.txExec(ctx, tx, sqlInsertBooking, bookingID, res.LeadID, b.FirstName, b.LastName, b.Email,
 				nullStr(b.Phone), b.OrganizationName, nullStr(b.OrganizationType), nullStr(b.OrganizationSize),
 				nullStr(b.RoleTitle), nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign),
-				nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, ts(now)); err != nil {
+				nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, ts(now), nullStr(rateKey)); err != nil {
 				return err
 			}
 			if _, err := s.txExec(ctx, tx, insertEventSQL, newID(), res.LeadID, event, ActorPublic, eventDetails, ts(now)); err != nil {
@@ -184,7 +199,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			res.Response = body
 			// an expired key of the same hash is replaced
 			if _, err := s.txExec(ctx, tx, sqlIdempotencyPut,
-				idemHash, string(body), ts(now)); err != nil {
+				idemHash, string(body), ts(now), bodyHash); err != nil {
 				return err
 			}
 		}
@@ -196,11 +211,11 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 	return res, nil
 }
 
-// checkRate takes the per-IP lock and refuses the booking when the IP already has RateLimit
-// bookings in the window; concurrent bookings of one IP see each other.
-func (s *Store) checkRate(ctx context.Context, tx *sql.Tx, p BookingParams, now time.Time) error {
+// checkRate takes the rate key's lock and refuses the booking when the key already has
+// RateLimit bookings in the window; concurrent bookings of one key see each other.
+func (s *Store) checkRate(ctx context.Context, tx *sql.Tx, p BookingParams, rateKey string, now time.Time) error {
 	rows, err := s.txQuery(ctx, tx, s.d.recentBookingsOfIP(),
-		p.IP, ts(now.Add(-p.RateWindow)))
+		rateKey, ts(now.Add(-p.RateWindow)))
 	if err != nil {
 		return err
 	}
@@ -257,7 +272,7 @@ func insertEvent(ctx context.Context, tx *sql.Tx, leadID, typ, actor string, det
 
 // The booking statements, prepared once on SQLite (see Store.txExec).
 const (
-	sqlIdempotencyGet = `SELECT response FROM idempotency_keys WHERE key_hash = $1 AND created_at > $2`
+	sqlIdempotencyGet = `SELECT response, body_hash FROM idempotency_keys WHERE key_hash = $1 AND created_at > $2`
 	sqlUpsertLeadHead = `
 INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name,
 	organization_type, organization_size, role_title, source, status, message, utm_source, utm_medium,
@@ -267,8 +282,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15,
 	sqlInsertBooking = `
 INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
 	organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
-	consent_version, consent_timestamp, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)`
+	consent_version, consent_timestamp, created_at, rate_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19)`
 	sqlInsertEmailJob = `
 INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
 VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`
@@ -279,15 +294,16 @@ INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, creat
 SELECT $1, $2, $3, 'pending', 0, $4, $4, $4
 WHERE NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = $2 AND created_at > $5)`
 	sqlIdempotencyPut = `
-INSERT INTO idempotency_keys (key_hash, response, created_at) VALUES ($1, $2, $3)
-ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = excluded.created_at`
-	sqlRecentBookingsOfIP = `SELECT created_at FROM bookings WHERE ip_address = $1 AND created_at > $2 ORDER BY created_at`
+INSERT INTO idempotency_keys (key_hash, response, created_at, body_hash) VALUES ($1, $2, $3, $4)
+ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = excluded.created_at,
+	body_hash = excluded.body_hash`
+	sqlRecentBookingsOfIP = `SELECT created_at FROM bookings WHERE rate_key = $1 AND created_at > $2 ORDER BY created_at`
 )
 
 // sqlBookingWrites is, for engines with data-modifying CTEs, a booking in one statement:
 // the lead's upsert (sqlUpsertLead, $1-$19), the booking ($20 id, $21 user agent, $22
 // consent version), its event ($23 id, $24 details) and, for a new lead, the confirmation
-// email job ($25 id). It answers the lead's id, whether the job was queued and the live
+// email job ($25 id); $26 is the booking's rate key. It answers the lead's id, whether the job was queued and the live
 // webhook subscriptions (one row each; a row with NULLs when none). A known lead's
 // confirmation is decided by sqlEmailJobIfDue, a statement of its own: its snapshot must
 // see the jobs committed by the bookings that held the lead's row before this one.
@@ -296,9 +312,9 @@ WITH lead AS (` + sqlUpsertLead + `
 ), booking AS (
 	INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
 		organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
-		consent_version, consent_timestamp, created_at)
+		consent_version, consent_timestamp, created_at, rate_key)
 	SELECT CAST($20 AS UUID), lead.id, $2, $3, $4, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, CAST($21 AS TEXT),
-		CAST($22 AS TEXT), $17, $17 FROM lead
+		CAST($22 AS TEXT), $17, $17, CAST($26 AS TEXT) FROM lead
 ), event AS (
 	INSERT INTO lead_events (id, lead_id, type, actor, details, created_at)
 	SELECT CAST($23 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + EventCreated + `' ELSE '` + EventBookingLinked + `' END,
@@ -364,3 +380,35 @@ ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
 
 // hotStatements are prepared eagerly after migration.
 var hotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint, sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlEmailJobIfDue, sqlInsertEmailJob, sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL}
+
+// RateKey is what rate_limit_per_ip counts a client address by (SPEC §3.5): an IPv4
+// address as itself, an IPv6 address by its /64 prefix ("2001:db8:1:2::/64"), since one
+// household or server gets a whole /64 and counting full addresses would give an attacker
+// 2^64 identities. An IPv4-mapped IPv6 address counts as its IPv4 address; a value that is
+// not an address counts as itself.
+func RateKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
+// bookingHash identifies a validated booking, for an Idempotency-Key whose caller gave no
+// body hash: every field, length-prefixed so that no two bookings share one.
+func bookingHash(b lead.Booking) string {
+	h := sha256.New()
+	for _, f := range []string{b.FirstName, b.LastName, b.Email, b.Phone, b.OrganizationName, b.OrganizationType,
+		b.OrganizationSize, b.RoleTitle, b.Message, b.UTMSource, b.UTMMedium, b.UTMCampaign} {
+		fmt.Fprintf(h, "%d:%s", len(f), f)
+	}
+	return "booking:" + hex.EncodeToString(h.Sum(nil))
+}

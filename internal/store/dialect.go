@@ -44,6 +44,9 @@ type dialect interface {
 	// whether it got it: work that must run in one instance at a time skips its round
 	// when another instance holds it.
 	tryLock(ctx context.Context, tx *sql.Tx, key int64) (bool, error)
+	// afterErasure runs after a committed erasure, outside its transaction, so that the
+	// erased values leave every file of the database (SQLite's write-ahead log).
+	afterErasure(ctx context.Context, db *sql.DB) error
 	// forUpdate is appended to a SELECT of a row the transaction is about to change, so
 	// that a concurrent writer waits and then reads the committed result.
 	forUpdate() string
@@ -111,8 +114,9 @@ func (postgresDialect) lockIP(ctx context.Context, tx *sql.Tx, ip string) error 
 func (postgresDialect) recentBookingsOfIP() string {
 	return `SELECT lock_ip_recent_bookings($1, $2)` // 00007_lock_ip.sql
 }
-func (postgresDialect) skipLocked() string { return "FOR UPDATE SKIP LOCKED" }
-func (postgresDialect) forUpdate() string  { return "FOR UPDATE" }
+func (postgresDialect) afterErasure(context.Context, *sql.DB) error { return nil }
+func (postgresDialect) skipLocked() string                          { return "FOR UPDATE SKIP LOCKED" }
+func (postgresDialect) forUpdate() string                           { return "FOR UPDATE" }
 func (postgresDialect) tryLock(ctx context.Context, tx *sql.Tx, key int64) (bool, error) {
 	var ok bool
 	err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, key).Scan(&ok)
@@ -211,6 +215,17 @@ func (sqliteDialect) recentBookingsOfIP() string                    { return sql
 
 // The one SQLite writer (BEGIN IMMEDIATE) already runs write transactions one at a time.
 func (sqliteDialect) tryLock(context.Context, *sql.Tx, int64) (bool, error) { return true, nil }
+
+// afterErasure checkpoints the write-ahead log and truncates it: until then the -wal file
+// still holds the frames written before the erasure, the erased values in clear text
+// (secure_delete zeroes what leaves the main file, not the log). The checkpoint waits
+// (busy_timeout) for readers of older snapshots; one that outlasts the wait leaves the
+// log to the next checkpoint, which overwrites it: the erasure, already committed, is
+// not failed for that.
+func (sqliteDialect) afterErasure(ctx context.Context, db *sql.DB) error {
+	var busy, logFrames, checkpointed int
+	return db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed)
+}
 
 // SQLite needs no row lock: a write transaction (BEGIN IMMEDIATE) holds the whole database.
 func (sqliteDialect) forUpdate() string { return "" }

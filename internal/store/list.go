@@ -204,6 +204,9 @@ func (s *Store) ListLeads(ctx context.Context, f ListFilter, limit int, after *C
 	if err != nil {
 		return LeadPage{}, s.mapErr(err)
 	}
+	if page.Items == nil {
+		page.Items = []lead.Lead{} // an empty page is [] in JSON, never null, whichever path found it
+	}
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]

@@ -38,7 +38,17 @@ func (s *Store) AnonymizeLead(ctx context.Context, id, actor string) (lead.Lead,
 		l, _, err = s.anonymize(ctx, tx, id, actor)
 		return err
 	})
-	return l, err
+	if err != nil {
+		return l, err
+	}
+	return l, s.afterErasure(ctx)
+}
+
+// afterErasure makes a committed erasure reach every file of the database (see
+// dialect.afterErasure). The erasure itself stands either way; an error here is an
+// internal one for the caller to report.
+func (s *Store) afterErasure(ctx context.Context) error {
+	return s.mapErr(s.d.afterErasure(ctx, s.write))
 }
 
 // AnonymizeByEmail anonymizes the live lead whose normalized email matches, and reports
@@ -70,7 +80,10 @@ func (s *Store) AnonymizeByEmail(ctx context.Context, email, actor string) (int,
 		}
 		return err
 	})
-	return n, err
+	if err != nil || n == 0 {
+		return n, err
+	}
+	return n, s.afterErasure(ctx)
 }
 
 // anonymize does the work of AnonymizeLead inside tx; done is false when the lead was
@@ -101,7 +114,7 @@ WHERE id = $1`, id, ErasedName, erased, now); err != nil {
 	}
 	res, err := tx.ExecContext(ctx, `
 UPDATE bookings SET first_name = $2, last_name = $2, email = $3, phone = NULL, role_title = NULL,
-	message = NULL, ip_address = NULL, user_agent = NULL
+	message = NULL, ip_address = NULL, rate_key = NULL, user_agent = NULL
 WHERE lead_id = $1`, id, ErasedName, erased)
 	if err != nil {
 		return l, false, err

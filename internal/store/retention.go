@@ -41,11 +41,12 @@ func (s *Store) ClearExpiredIPs(ctx context.Context, cutoff time.Time, limit int
 			return nil
 		}
 		for _, t := range []struct {
-			table string
-			n     *int
-		}{{"leads", &b.LeadIPs}, {"bookings", &b.BookingIPs}} {
-			// the outer IS NOT NULL makes a row already cleared by someone else not count
-			res, err := tx.ExecContext(ctx, `UPDATE `+t.table+` SET ip_address = NULL
+			table, set string
+			n          *int
+		}{{"leads", "ip_address = NULL", &b.LeadIPs}, {"bookings", "ip_address = NULL, rate_key = NULL", &b.BookingIPs}} {
+			// the outer IS NOT NULL makes a row already cleared by someone else not count;
+			// a booking's rate key (its address or /64) goes with its address
+			res, err := tx.ExecContext(ctx, `UPDATE `+t.table+` SET `+t.set+`
 WHERE ip_address IS NOT NULL AND id IN (
 	SELECT id FROM `+t.table+` WHERE ip_address IS NOT NULL AND created_at < $1 ORDER BY created_at LIMIT $2)`,
 				ts(cutoff), limit)

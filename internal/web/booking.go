@@ -105,7 +105,7 @@ func (p *Pages) SubmitBooking(w http.ResponseWriter, r *http.Request) {
 		key = ""
 	}
 	res, err := p.cfg.Intake.Book(r.Context(), in, intake.Meta{
-		IP: p.cfg.ClientIP(r), UserAgent: lead.Clip(r.UserAgent(), 500), IdempotencyKey: key, Honeypot: honeypot,
+		IP: p.cfg.ClientIP(r), UserAgent: lead.Clip(r.UserAgent(), 500), IdempotencyKey: key, BodyHash: intake.FormHash(form), Honeypot: honeypot,
 	})
 	if err == nil {
 		v := url.Values{"ref": {res.BookingID}}
@@ -129,12 +129,19 @@ func (p *Pages) SubmitBooking(w http.ResponseWriter, r *http.Request) {
 		p.internalErrorForm(w, r, d, err)
 		return
 	}
-	switch de.Code {
-	case lead.CodeInvalid:
+	switch {
+	case de.Rule == lead.RuleIdempotencyReused:
+		// the form was sent before with other values (edited after going back): a fresh key
+		// lets this one be booked when sent again
+		d.IdempotencyKey = newIdemKey()
+		d.Banner = "This form was already sent with other details. Check what you typed and send it again to book."
+		d.Title = "Error: " + d.Title
+		p.render(w, r, http.StatusUnprocessableEntity, "public_booking", d)
+	case de.Code == lead.CodeInvalid:
 		d.applyIssues(de.Issues, de.Warnings)
 		d.Title = "Error: " + d.Title
 		p.render(w, r, http.StatusUnprocessableEntity, "public_booking", d)
-	case lead.CodeRateLimited:
+	case de.Code == lead.CodeRateLimited:
 		wait := de.RetryAfter
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
 		d.Banner = fmt.Sprintf("We have received several bookings from your network in the last hour, so we cannot take another one right now. "+

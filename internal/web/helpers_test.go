@@ -33,6 +33,8 @@ type site struct {
 type siteOpts struct {
 	tls       bool
 	rateLimit int
+	// behindTLS is --public-url https://…: Secure cookie and HSTS on plain HTTP too
+	behindTLS bool
 }
 
 func newSite(t testing.TB, dbURL string, o siteOpts) *site {
@@ -47,11 +49,11 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 		o.rateLimit = 5
 	}
 	booker := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: o.rateLimit, Window: time.Hour}, ConsentVersion: "test-1"}
-	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of})
+	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewServer(httpapi.Deps{Store: st, Intake: booker, ClientIP: clientIP, Web: pages})
+	h := httpapi.NewServer(httpapi.Deps{Store: st, Intake: booker, ClientIP: clientIP, Web: pages, HSTS: o.behindTLS})
 	var srv *httptest.Server
 	if o.tls {
 		srv = httptest.NewTLSServer(h)

@@ -41,6 +41,10 @@ type Config struct {
 	SessionTTL time.Duration
 	// IPRetention is stated on the privacy notice; 30 days when zero.
 	IPRetention time.Duration
+	// SecureCookies marks the console cookie Secure even on plain-HTTP requests: behind a
+	// TLS-terminating proxy (--public-url https://…) the browser speaks HTTPS, the proxy
+	// speaks HTTP to us, and the cookie must never travel without TLS.
+	SecureCookies bool
 }
 
 // Pages serves every HTML page. Build it with New.
@@ -120,6 +124,7 @@ func (p *Pages) funcs() template.FuncMap {
 		"asset": func(name string) string {
 			return "/static/" + name + "?v=" + p.assetHash[name]
 		},
+		"mailto":      mailto,
 		"statusLabel": statusLabel,
 		"sourceLabel": sourceLabel,
 		"when":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
@@ -187,4 +192,24 @@ func humanize(s string) string {
 		return s
 	}
 	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// mailto is the mailto: link of an address with every character that means something in
+// a URL percent-encoded (RFC 6068), so the address is one recipient and nothing else:
+// (a comma or semicolon would add recipients) "jane%40corp.example?bcc=x@evil.example" must not become a mail to jane@corp.example
+// with a hidden Bcc. html/template leaves existing %XX escapes and "?" alone, so the
+// template cannot be trusted to do this.
+func mailto(addr string) string {
+	var b strings.Builder
+	b.WriteString("mailto:")
+	for i := 0; i < len(addr); i++ {
+		c := addr[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("@.-_~!$'()*+", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }

@@ -123,7 +123,7 @@ func (p *Pages) session(r *http.Request) (*staffSession, error) {
 
 func (p *Pages) setCookie(w http.ResponseWriter, r *http.Request, raw string, sess store.Session) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: raw, Path: cookiePath, Expires: sess.ExpiresAt,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: p.cfg.SecureCookies || r.TLS != nil, SameSite: http.SameSiteStrictMode})
 }
 
 func (p *Pages) clearCookie(w http.ResponseWriter, r *http.Request) {
@@ -131,5 +131,5 @@ func (p *Pages) clearCookie(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: cookiePath, MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: p.cfg.SecureCookies || r.TLS != nil, SameSite: http.SameSiteStrictMode})
 }

@@ -26,7 +26,8 @@ func TestSeveralInstancesShareOnePostgres(t *testing.T) {
 	// (a PostgreSQL advisory lock). The test holds that lock through the first rounds of
 	// instances 0 and 1, which must skip, and lets go before instance 2, started 3 s
 	// later, does its round, which must clear the address of a booking made 2 hours ago.
-	args := []string{"--database", db, "--smtp", smtp.URL(), "--mail-retry", "200ms", "--ip-retention", "1h"}
+	args := []string{"--database", db, "--smtp", smtp.URL(), "--mail-retry", "200ms", "--ip-retention", "1h",
+		"--admin-addr", "127.0.0.1:0"} // /metrics there: on the public address it needs an admin token
 	old := storetest.MustOpen(t, db, store.Options{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
 	oldIn := lead.BookingInput{FirstName: "Olav", LastName: "Old", Email: "old@example.org", OrganizationName: "Old Org",
 		ConsentGiven: new(true)}
@@ -133,7 +134,7 @@ func TestSeveralInstancesShareOnePostgres(t *testing.T) {
 	// Each instance counts its own; together they add up.
 	sum := map[string]float64{}
 	for _, p := range procs {
-		m := metricsOf(t, p.URL)
+		m := metricsOf(t, p.AdminURL)
 		for _, k := range []string{`leads_bookings_total{outcome="accepted"}`, `leads_bookings_total{outcome="deduplicated"}`,
 			`leads_bookings_total{outcome="rate_limited"}`, `leads_email_deliveries_total{outcome="sent"}`} {
 			sum[k] += m[k]

@@ -28,7 +28,8 @@ func TestSMTPOutage(t *testing.T) {
 		db := e.URL(t)
 		smtp := mailtest.Start(t)
 		smtp.Stop()
-		p := mustStart(t, "--database", db, "--smtp", smtp.URL(), "--mail-retry", "100ms", "--trusted-proxies", "127.0.0.1/32")
+		p := mustStart(t, "--database", db, "--smtp", smtp.URL(), "--mail-retry", "100ms", "--trusted-proxies", "127.0.0.1/32",
+			"--admin-addr", "127.0.0.1:0")
 		sqlDB := openDB(t, db)
 
 		const n = 10
@@ -46,7 +47,7 @@ func TestSMTPOutage(t *testing.T) {
 			t.Fatalf("%d messages while SMTP was down", got)
 		}
 		waitUntil(t, 10*time.Second, "the failed attempts counted in /metrics", func() bool {
-			return metricsOf(t, p.URL)[`leads_email_deliveries_total{outcome="retry"}`] >= n
+			return metricsOf(t, p.AdminURL)[`leads_email_deliveries_total{outcome="retry"}`] >= n
 		})
 
 		smtp.Restart(t)

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"io"
+	"testing"
+)
+
+// --client-ip-header (LEADS_CLIENT_IP_HEADER) picks the one header believed from trusted
+// proxies; --public-url https://… means the service is reached over TLS.
+func TestConfigClientIPHeaderAndTLS(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       map[string]string
+		args      []string
+		header    string
+		behindTLS bool
+		bad       bool
+	}{
+		{"defaults", nil, nil, "X-Forwarded-For", false, false},
+		{"flag", nil, []string{"--client-ip-header", "forwarded"}, "Forwarded", false, false},
+		{"env", map[string]string{"LEADS_CLIENT_IP_HEADER": "Forwarded"}, nil, "Forwarded", false, false},
+		{"flag wins over env", map[string]string{"LEADS_CLIENT_IP_HEADER": "Forwarded"}, []string{"--client-ip-header", "X-Forwarded-For"}, "X-Forwarded-For", false, false},
+		{"unknown header", nil, []string{"--client-ip-header", "X-Real-IP"}, "", false, true},
+		{"https public URL", nil, []string{"--public-url", "https://leads.example.org/"}, "X-Forwarded-For", true, false},
+		{"http public URL", nil, []string{"--public-url", "http://leads.example.org"}, "X-Forwarded-For", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := newConfig(func(k string) string { return tt.env[k] })
+			if err := cfg.flags(io.Discard).Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := cfg.validate()
+			if tt.bad {
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ClientIPHeader != tt.header || cfg.behindTLS() != tt.behindTLS {
+				t.Fatalf("header %q behindTLS %v, want %q %v", cfg.ClientIPHeader, cfg.behindTLS(), tt.header, tt.behindTLS)
+			}
+		})
+	}
+}

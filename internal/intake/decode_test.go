@@ -1,0 +1,65 @@
+package intake_test
+
+import (
+	"errors"
+	"net/url"
+	"testing"
+
+	"github.com/norsedigital/leads/internal/intake"
+	"github.com/norsedigital/leads/internal/lead"
+)
+
+// SPEC §3.1: invalid UTF-8 in a JSON string is invalid_characters on its field, never
+// U+FFFD; a member named twice is malformed (400), whatever the two values.
+func TestDecodeJSONStrict(t *testing.T) {
+	tests := []struct {
+		name, body string
+		field      string // invalid_characters expected on this field
+		malformed  bool
+	}{
+		{"lone high surrogate", `{"first_name": "Ada\ud800", "consent_given": true}`, "first_name", false},
+		{"lone low surrogate", `{"message": "hi \udfff"}`, "message", false},
+		{"raw invalid byte", "{\"organization_name\": \"AC\xffME\"}", "organization_name", false},
+		{"surrogate pair is fine", `{"first_name": "Ada \ud83d\ude00"}`, "", false},
+		{"duplicate consent", `{"consent_given": false, "consent_given": true}`, "", true},
+		{"duplicate via escape", `{"email": "a@x.org", "em\u0061il": "b@x.org"}`, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, _, err := intake.DecodeJSON([]byte(tt.body))
+			var de *lead.Error
+			switch {
+			case tt.field != "":
+				if !errors.As(err, &de) || len(de.Issues) != 1 || de.Issues[0].Field != tt.field ||
+					de.Issues[0].Rule != lead.RuleInvalidCharacters {
+					t.Fatalf("DecodeJSON = %+v, %v; want invalid_characters on %s", in, err, tt.field)
+				}
+			case tt.malformed:
+				if !errors.Is(err, intake.ErrMalformed) {
+					t.Fatalf("DecodeJSON = %+v, %v; want ErrMalformed", in, err)
+				}
+			case err != nil:
+				t.Fatalf("DecodeJSON: %v", err)
+			}
+		})
+	}
+}
+
+// SPEC §3.2: the body hash ignores member order and whitespace, and sees every value.
+func TestBodyHashes(t *testing.T) {
+	a := intake.JSONHash([]byte(`{"email": "a@x.org", "consent_given": true}`))
+	b := intake.JSONHash([]byte("{\"consent_given\":true,\n  \"email\":\"a@x.org\"}"))
+	c := intake.JSONHash([]byte(`{"email": "a@x.org", "consent_given": true, "x": 1}`))
+	if a == "" || a != b {
+		t.Errorf("reordered body hashes differ: %q %q", a, b)
+	}
+	if a == c {
+		t.Error("a body with one more member hashes the same")
+	}
+	f1 := intake.FormHash(url.Values{"email": {"a@x.org"}, "first_name": {"Ada"}})
+	f2, _ := url.ParseQuery("first_name=Ada&email=a%40x.org")
+	f3, _ := url.ParseQuery("first_name=Grace&email=a%40x.org")
+	if f1 != intake.FormHash(f2) || f1 == intake.FormHash(f3) {
+		t.Errorf("form hashes: %q %q %q", f1, intake.FormHash(f2), intake.FormHash(f3))
+	}
+}
