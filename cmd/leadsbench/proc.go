@@ -154,6 +154,7 @@ func procCPU(pid int) time.Duration {
 // sample. PostgreSQL's shared background processes (WAL writer, checkpointer) are not
 // counted, for either side.
 func backendCPU(database string) func() time.Duration {
+	ours := map[int]bool{} // the verdict on each process seen: its title's database does not change
 	scan := func() map[int]time.Duration {
 		m := map[int]time.Duration{}
 		ents, _ := os.ReadDir("/proc")
@@ -162,12 +163,21 @@ func backendCPU(database string) func() time.Duration {
 			if err != nil {
 				continue
 			}
-			cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-			if err != nil || !bytes.HasPrefix(cmd, []byte("postgres: ")) {
-				continue
+			is, seen := ours[pid]
+			if !seen {
+				cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+				if err != nil {
+					continue
+				}
+				// "postgres: [CLUSTER: ]USER DATABASE HOST(PORT) STATE"
+				f := strings.Fields(string(cmd))
+				titled := bytes.HasPrefix(cmd, []byte("postgres: "))
+				is = titled && slices.Contains(f[1:min(len(f), 4)], database)
+				if titled || !bytes.Contains(cmd, []byte("postgres")) {
+					ours[pid] = is // else: the postmaster, or a new backend that has no title yet
+				}
 			}
-			// "postgres: [CLUSTER: ]USER DATABASE HOST(PORT) STATE"
-			if f := strings.Fields(string(cmd)); slices.Contains(f[1:min(len(f), 4)], database) {
+			if is {
 				m[pid] = procCPU(pid)
 			}
 		}
