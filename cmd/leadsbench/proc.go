@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,8 +31,8 @@ type child struct {
 }
 
 // startChild runs bin with args and waits for its listening address: a JSON log line
-// {"msg":"listening","addr":…} (leads) or "listening ADDR" (the echo server), on stdout
-// or stderr. Everything else the child writes is discarded.
+// {"msg":"listening","addr":…} (leads), "listening ADDR" (the echo server) or "Server
+// started at http://ADDR" (PocketBase), on stdout or stderr. Everything else the child writes is discarded.
 func startChild(ctx context.Context, bin string, env []string, args ...string) (*child, error) {
 	cmd := exec.Command(bin, args...)
 	for _, kv := range os.Environ() { // the benchmark's settings, not the machine's
@@ -63,6 +66,9 @@ func startChild(ctx context.Context, bin string, env []string, args ...string) (
 				addr <- j.Addr
 			case strings.HasPrefix(line, "listening "):
 				addr <- strings.TrimPrefix(line, "listening ")
+			case strings.Contains(line, "Server started at http://"): // PocketBase
+				_, a, _ := strings.Cut(line, "Server started at http://")
+				addr <- strings.TrimSpace(a)
 			}
 		}
 		io.Copy(io.Discard, pr)
@@ -95,9 +101,17 @@ func (c *child) stop() {
 	})
 }
 
-// status reads a size field of /proc/PID/status (VmRSS, VmHWM) in bytes; 0 if unknown.
-func (c *child) status(field string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+// status reads a size field of the child's /proc/PID/status (VmRSS, VmHWM) in bytes.
+func (c *child) status(field string) int64 { return procStatus(c.cmd.Process.Pid, field) }
+
+func (c *child) rss() int64 { return c.status("VmRSS") }
+
+// cpu is the child's CPU time so far (utime + stime).
+func (c *child) cpu() time.Duration { return procCPU(c.cmd.Process.Pid) }
+
+// procStatus reads a size field of /proc/PID/status in bytes; 0 if unknown.
+func procStatus(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
@@ -111,21 +125,74 @@ func (c *child) status(field string) int64 {
 	return 0
 }
 
-func (c *child) rss() int64 { return c.status("VmRSS") }
+// clockTick is USER_HZ, the unit of /proc/PID/stat's times: 100 on every Linux architecture Go runs on.
+const clockTick = 10 * time.Millisecond
 
-// sampleRSS reads VmRSS every 50 ms until the returned function is called, which returns
-// the highest reading.
-func (c *child) sampleRSS() func() int64 {
-	var peak atomic.Int64
-	stop := make(chan struct{})
-	done := make(chan struct{})
+// procCPU is utime + stime of a process from /proc/PID/stat; 0 if it is gone.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')') // the command name may contain spaces
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:])) // f[0] is field 3 (state): utime is field 14, stime 15
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * clockTick
+}
+
+// backendCPU follows the CPU time of the PostgreSQL backends connected to one database
+// (processes titled "postgres: [CLUSTER: ]USER DATABASE …", which must run on this machine) from
+// its call until the returned function is called, sampling every 100 ms so that
+// backends which exit during the phase (pgbench's, at its end) count up to their last
+// sample. PostgreSQL's shared background processes (WAL writer, checkpointer) are not
+// counted, for either side.
+func backendCPU(database string) func() time.Duration {
+	ours := map[int]bool{} // the verdict on each process seen: its title's database does not change
+	scan := func() map[int]time.Duration {
+		m := map[int]time.Duration{}
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			is, seen := ours[pid]
+			if !seen {
+				cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+				if err != nil {
+					continue
+				}
+				// "postgres: [CLUSTER: ]USER DATABASE HOST(PORT) STATE"
+				f := strings.Fields(string(cmd))
+				titled := bytes.HasPrefix(cmd, []byte("postgres: "))
+				is = titled && slices.Contains(f[1:min(len(f), 4)], database)
+				if titled || !bytes.Contains(cmd, []byte("postgres")) {
+					ours[pid] = is // else: the postmaster, or a new backend that has no title yet
+				}
+			}
+			if is {
+				m[pid] = procCPU(pid)
+			}
+		}
+		return m
+	}
+	base := scan()
+	last := map[int]time.Duration{}
+	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(50 * time.Millisecond)
+		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if v := c.rss(); v > peak.Load() {
-				peak.Store(v)
+			for pid, v := range scan() {
+				last[pid] = max(last[pid], v)
 			}
 			select {
 			case <-stop:
@@ -134,10 +201,14 @@ func (c *child) sampleRSS() func() int64 {
 			}
 		}
 	}()
-	return func() int64 {
+	return func() time.Duration {
 		close(stop)
 		<-done
-		return peak.Load()
+		var sum time.Duration
+		for pid, v := range last {
+			sum += v - base[pid]
+		}
+		return sum
 	}
 }
 

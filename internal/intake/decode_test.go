@@ -1,6 +1,7 @@
 package intake_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"testing"
@@ -61,5 +62,47 @@ func TestBodyHashes(t *testing.T) {
 	f3, _ := url.ParseQuery("first_name=Grace&email=a%40x.org")
 	if f1 != intake.FormHash(f2) || f1 == intake.FormHash(f3) {
 		t.Errorf("form hashes: %q %q %q", f1, intake.FormHash(f2), intake.FormHash(f3))
+	}
+}
+
+// Every kind of JSON string decodes as encoding/json decodes it: the plain ones through
+// the fast path, escapes, non-ASCII, invalid UTF-8 and control characters through json.
+func TestDecodeJSONStrings(t *testing.T) {
+	for _, raw := range []string{`"Ada"`, `""`, `"a b ~ { } [ ] : , ! ' < > &"`, `"R\u0026D"`, `"line\nbreak"`, `"tab\t"`,
+		`"Ærøskøbing"`, `"\u00c6"`, `"quote \" inside"`, `"back\\slash"`, `"\ud83d\ude00"`,
+		`"<script>alert(1)</script>"`, `"` + "\x7f" + `"`} {
+		body := []byte(`{"first_name":` + raw + `,"message": ` + raw + ` }`)
+		var want string
+		if err := json.Unmarshal([]byte(raw), &want); err != nil {
+			if _, _, err := intake.DecodeJSON(body); err == nil {
+				t.Errorf("%s: DecodeJSON accepted what json refuses", raw)
+			}
+			continue
+		}
+		in, _, err := intake.DecodeJSON(body)
+		if err != nil {
+			t.Errorf("%s: %v", raw, err)
+			continue
+		}
+		if in.FirstName != want || in.Message != want {
+			t.Errorf("%s: decoded %q and %q, json says %q", raw, in.FirstName, in.Message, want)
+		}
+	}
+	// what encoding/json would silently turn into U+FFFD is refused instead (SPEC §3.1)
+	for _, raw := range []string{"\"\xff\xfe\"", `"\ud800"`} {
+		body := []byte(`{"first_name":` + raw + `,"message": ` + raw + ` }`)
+		if _, _, err := intake.DecodeJSON(body); lead.ErrorCode(err) != lead.CodeInvalid {
+			t.Errorf("%s: DecodeJSON answered %v, want invalid_characters", raw, err)
+		}
+	}
+}
+
+func BenchmarkDecodeJSON(b *testing.B) {
+	body := []byte(`{"first_name":"Ada","last_name":"Lovelace","email":"bench1@example.org","organization_name":"Analytical Mentors",` +
+		`"organization_type":"non-profit","message":"We run 40 mentors.","consent_given":true}`)
+	for b.Loop() {
+		if _, _, err := intake.DecodeJSON(body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

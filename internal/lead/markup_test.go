@@ -174,3 +174,21 @@ func readLines(t testing.TB, path string) []string {
 	}
 	return lines
 }
+
+// Event-handler attributes without any tag around them are found with and without "=" fast path.
+func TestEventHandlerWithoutTag(t *testing.T) {
+	for s, want := range map[string]bool{"": false, "=": false, "onerror=": true, "x onload =1": true, "online": false,
+		"on=": false, "ONCLICK=": true, "session=1": false, "Lisbon=capital": false, "we are on it": false,
+		"a\tonfocus\n=alert(1)": true, "Ada Lovelace": false} {
+		if got := lead.ContainsMarkup(s); got != want {
+			t.Errorf("ContainsMarkup(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func BenchmarkContainsMarkup(b *testing.B) {
+	for b.Loop() {
+		lead.ContainsMarkup("We run 40 mentors and want to stop using spreadsheets. Could you show us how matching works?")
+		lead.ContainsMarkup("Analytical Mentors")
+	}
+}
