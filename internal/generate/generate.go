@@ -176,14 +176,14 @@ func (g *generator) record(i int) store.BulkRecord {
 		Source: source, Status: status, Notes: notes, Message: message, UTMSource: utmSource, UTMMedium: utmMedium,
 		UTMCampaign: utmCampaign, IPAddress: ip, ConsentGiven: true, ConsentTimestamp: &created, CreatedAt: created, UpdatedAt: updated}}
 	if source == lead.SourceDemoBooking {
-		rec.Booking = &store.Booking{ID: uuidV7At(created, r), LeadID: id, FirstName: first, LastName: last, Email: email,
+		rec.Booking = &lead.BookingRecord{ID: uuidV7At(created, r), LeadID: id, FirstName: first, LastName: last, Email: email,
 			Phone: phone, OrganizationName: org, OrganizationType: oType, OrganizationSize: oSize, RoleTitle: role,
 			Message: message, UTMSource: utmSource, UTMMedium: utmMedium, UTMCampaign: utmCampaign, IPAddress: ip,
 			UserAgent: ptr(pick(r, userAgents)), ConsentVersion: "2026-01", ConsentTimestamp: created, CreatedAt: created}
 	}
 	if status == lead.StatusLost || status == lead.StatusDisqualified {
 		details := `{"from":"` + string(lead.Pipeline[reachedStage]) + `","to":"` + string(status) + `"}`
-		rec.Event = &store.Event{ID: uuidV7At(updated, r), Type: store.EventStatusChanged, Actor: actor,
+		rec.Event = &lead.Event{ID: uuidV7At(updated, r), Type: lead.EventStatusChanged, Actor: actor,
 			Details: json.RawMessage(details), CreatedAt: updated}
 	}
 	return rec

@@ -13,7 +13,6 @@ import (
 
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/store"
 )
 
 // Rules of the staff lead API for fields a request may not send at all.
@@ -100,7 +99,7 @@ func (s *server) handlePatchLead(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	l, err := s.Store.PatchLead(r.Context(), r.PathValue("id"), in, parseIfMatch(r.Header), actor(r).Name)
+	l, err := s.Store.PatchLead(r.Context(), r.PathValue("id"), in, IfMatch(parseIfMatch(r.Header)), actor(r).Name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -160,7 +159,7 @@ func (s *server) handleDeleteLead(w http.ResponseWriter, r *http.Request) {
 
 // writeLead answers with a lead and its ETag. Leads are personal data: no cache keeps them.
 func writeLead(w http.ResponseWriter, status int, l lead.Lead) {
-	w.Header().Set("ETag", store.LeadETag(l))
+	w.Header().Set("ETag", LeadETag(l))
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, l)
 }

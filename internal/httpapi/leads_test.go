@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
 
@@ -157,7 +157,7 @@ func TestStaffLeadRoutesNeedALiveToken(t *testing.T) {
 		}
 		// the actor of what a token does is its name
 		events := a.events(l.ID)
-		if last := events[len(events)-1]; last.Type != store.EventNoteAdded || last.Actor != "adam-admin" {
+		if last := events[len(events)-1]; last.Type != lead.EventNoteAdded || last.Actor != "adam-admin" {
 			t.Fatalf("last event %+v", last)
 		}
 	})
@@ -178,7 +178,7 @@ func TestStaffCreateLead(t *testing.T) {
 				t.Fatalf("Location %q", resp.Header.Get("Location"))
 			}
 			got, etag := a.get(l.ID)
-			if etag != resp.Header.Get("ETag") || etag != store.LeadETag(got) {
+			if etag != resp.Header.Get("ETag") || etag != httpapi.LeadETag(got) {
 				t.Fatalf("ETag %q on create, %q on read", resp.Header.Get("ETag"), etag)
 			}
 			if l.Email != "Grace@Example.org" || l.Source != lead.SourceEvent || l.Status != lead.StatusNew || !l.ConsentGiven ||
@@ -762,7 +762,7 @@ func TestStaffLeadEventsAndBookings(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, data)
 		}
-		bookings := decode[struct{ Items []store.Booking }](t, data).Items
+		bookings := decode[struct{ Items []lead.BookingRecord }](t, data).Items
 		if len(bookings) != 2 || bookings[0].ID != second || bookings[1].ID != first {
 			t.Fatalf("bookings not newest first: %+v", bookings)
 		}

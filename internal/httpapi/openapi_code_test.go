@@ -63,8 +63,8 @@ func TestOpenAPIEnumsAgreeWithCode(t *testing.T) {
 	for _, s := range lead.Sources {
 		sources = append(sources, string(s))
 	}
-	events := []string{store.EventCreated, store.EventBookingLinked, store.EventUpdated, store.EventStatusChanged,
-		store.EventNoteAdded, store.EventAnonymized, store.EventExported, store.EventImportLinked}
+	events := []string{lead.EventCreated, lead.EventBookingLinked, lead.EventUpdated, lead.EventStatusChanged,
+		lead.EventNoteAdded, lead.EventAnonymized, lead.EventExported, lead.EventImportLinked}
 	var hooks []string
 	for name := range raw["webhooks"].(map[string]any) {
 		hooks = append(hooks, name)

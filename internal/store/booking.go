@@ -150,9 +150,9 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 				return err
 			}
 			res.NewLead = res.LeadID == newLeadID
-			event := EventBookingLinked
+			event := lead.EventBookingLinked
 			if res.NewLead {
-				event = EventCreated
+				event = lead.EventCreated
 			}
 			if _, err := s.txExec(ctx, tx, sqlInsertBooking, bookingID, res.LeadID, b.FirstName, b.LastName, b.Email,
 				nullStr(b.Phone), b.OrganizationName, nullStr(b.OrganizationType), nullStr(b.OrganizationSize),
@@ -160,7 +160,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 				nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, ts(now), nullStr(rateKey)); err != nil {
 				return err
 			}
-			if _, err := s.txExec(ctx, tx, insertEventSQL, newID(), res.LeadID, event, ActorPublic, eventDetails, ts(now)); err != nil {
+			if _, err := s.txExec(ctx, tx, insertEventSQL, newID(), res.LeadID, event, lead.ActorPublic, eventDetails, ts(now)); err != nil {
 				return err
 			}
 			if res.NewLead {
@@ -245,19 +245,6 @@ func (s *Store) checkRate(ctx context.Context, tx *sql.Tx, p BookingParams, rate
 			p.RateLimit, p.RateWindow, int(wait.Seconds()))}
 }
 
-// Event types and actors of the audit trail.
-const (
-	EventCreated       = "created"
-	EventBookingLinked = "booking_linked"
-	EventUpdated       = "updated"
-	EventStatusChanged = "status_changed"
-	EventNoteAdded     = "note_added"
-	EventAnonymized    = "anonymized"
-	EventExported      = "exported"
-
-	ActorPublic = "public"
-)
-
 const insertEventSQL = `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
 
 func insertEvent(ctx context.Context, tx *sql.Tx, leadID, typ, actor string, details map[string]any, now time.Time) error {
@@ -317,8 +304,8 @@ WITH lead AS (` + sqlUpsertLead + `
 		CAST($22 AS TEXT), $17, $17, CAST($26 AS TEXT) FROM lead
 ), event AS (
 	INSERT INTO lead_events (id, lead_id, type, actor, details, created_at)
-	SELECT CAST($23 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + EventCreated + `' ELSE '` + EventBookingLinked + `' END,
-		'` + ActorPublic + `', CAST($24 AS TEXT), $17 FROM lead
+	SELECT CAST($23 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + lead.EventCreated + `' ELSE '` + lead.EventBookingLinked + `' END,
+		'` + lead.ActorPublic + `', CAST($24 AS TEXT), $17 FROM lead
 ), job AS (
 	INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
 	SELECT CAST($25 AS UUID), lead.id, CAST($20 AS UUID), 'pending', 0, $17, $17, $17 FROM lead WHERE lead.id = $1

@@ -14,8 +14,8 @@ import (
 // them. Their LeadID is Lead.ID; the caller names every row (ids, emails, timestamps).
 type BulkRecord struct {
 	Lead    lead.Lead
-	Booking *Booking
-	Event   *Event
+	Booking *lead.BookingRecord
+	Event   *lead.Event
 }
 
 // bulkRowsPerStatement is how many rows one multi-row INSERT of a bulk load adds: 22

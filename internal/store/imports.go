@@ -19,10 +19,6 @@ import (
 // one batch, some tens of milliseconds.
 const importBatch = 1000
 
-// EventImportLinked is the audit event of an import row that matched an existing lead
-// (the import's booking_linked).
-const EventImportLinked = "import_linked"
-
 // ImportResult is what Import stored.
 type ImportResult struct {
 	Created int // rows that created a lead
@@ -127,7 +123,7 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string)
 			if l, ok := inserted[ids[i]]; ok {
 				created++
 				newLeads = append(newLeads, l)
-				events = append(events, []any{newID(), l.ID, EventCreated, actor, eventDetails(r.l.Source), ts(now)})
+				events = append(events, []any{newID(), l.ID, lead.EventCreated, actor, eventDetails(r.l.Source), ts(now)})
 				continue
 			}
 			l, fitted, err := s.linkImported(ctx, tx, ids[i], r, actor, now)
@@ -137,14 +133,14 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string)
 			if l.ID == ids[i] { // its lead was erased after the INSERT above: a new lead after all
 				created++
 				newLeads = append(newLeads, l)
-				events = append(events, []any{newID(), l.ID, EventCreated, actor, eventDetails(r.l.Source), ts(now)})
+				events = append(events, []any{newID(), l.ID, lead.EventCreated, actor, eventDetails(r.l.Source), ts(now)})
 				continue
 			}
 			linked++
 			if !fitted {
 				notesFull = append(notesFull, r.row)
 			}
-			events = append(events, []any{newID(), l.ID, EventImportLinked, actor, eventDetails(r.l.Source), ts(now)})
+			events = append(events, []any{newID(), l.ID, lead.EventImportLinked, actor, eventDetails(r.l.Source), ts(now)})
 		}
 		if err := s.insertMany(ctx, tx, `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES `, 6, events); err != nil {
 			return err

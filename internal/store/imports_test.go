@@ -184,7 +184,7 @@ func TestImportCSV(t *testing.T) {
 		if n := count(t, s, `SELECT COUNT(*) FROM lead_events WHERE type = 'created' AND actor = 'sally'`); n != 1+wantCreated {
 			t.Errorf("%d created events", n)
 		}
-		if n := count(t, s, `SELECT COUNT(*) FROM lead_events WHERE type = $1`, store.EventImportLinked); n != wantLinked {
+		if n := count(t, s, `SELECT COUNT(*) FROM lead_events WHERE type = $1`, lead.EventImportLinked); n != wantLinked {
 			t.Errorf("%d import_linked events", n)
 		}
 		if n := count(t, s, `SELECT COUNT(*) FROM email_jobs`); n != 0 {

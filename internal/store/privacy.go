@@ -133,7 +133,7 @@ WHERE lead_id = $1 AND status IN ('pending', 'running')`, id, now)
 	if err := scrubEvents(ctx, tx, id); err != nil {
 		return l, false, err
 	}
-	if err := insertEvent(ctx, tx, id, EventAnonymized, actor, map[string]any{
+	if err := insertEvent(ctx, tx, id, lead.EventAnonymized, actor, map[string]any{
 		"bookings": bookings, "emails_cancelled": cancelled}, t); err != nil {
 		return l, false, err
 	}
@@ -253,12 +253,12 @@ func scrubDetails(details string) (clean string, changed bool) {
 
 // LeadExport is everything stored about one lead (GDPR access and portability).
 type LeadExport struct {
-	ExportedAt time.Time     `json:"exported_at"`
-	Lead       lead.Lead     `json:"lead"`
-	Consent    ExportConsent `json:"consent"`
-	Bookings   []Booking     `json:"bookings"` // oldest first
-	Events     []Event       `json:"events"`   // oldest first
-	Emails     []ExportEmail `json:"emails"`
+	ExportedAt time.Time            `json:"exported_at"`
+	Lead       lead.Lead            `json:"lead"`
+	Consent    ExportConsent        `json:"consent"`
+	Bookings   []lead.BookingRecord `json:"bookings"` // oldest first
+	Events     []lead.Event         `json:"events"`   // oldest first
+	Emails     []ExportEmail        `json:"emails"`
 }
 
 // ExportConsent is the consent proof: what the lead row says, and per booking which consent
@@ -298,12 +298,12 @@ func (s *Store) ExportLead(ctx context.Context, id, actor string) (LeadExport, e
 	var x LeadExport
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now().UTC().Truncate(time.Microsecond)
-		x = LeadExport{ExportedAt: now, Bookings: []Booking{}, Events: []Event{}, Emails: []ExportEmail{}}
+		x = LeadExport{ExportedAt: now, Bookings: []lead.BookingRecord{}, Events: []lead.Event{}, Emails: []ExportEmail{}}
 		var err error
 		if x.Lead, err = s.getLead(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := insertEvent(ctx, tx, id, EventExported, actor, map[string]any{}, now); err != nil {
+		if err := insertEvent(ctx, tx, id, lead.EventExported, actor, map[string]any{}, now); err != nil {
 			return err
 		}
 		if x.Bookings, err = exportBookings(ctx, tx, id); err != nil {
@@ -326,7 +326,7 @@ func (s *Store) ExportLead(ctx context.Context, id, actor string) (LeadExport, e
 	return x, err
 }
 
-func exportBookings(ctx context.Context, tx *sql.Tx, leadID string) ([]Booking, error) {
+func exportBookings(ctx context.Context, tx *sql.Tx, leadID string) ([]lead.BookingRecord, error) {
 	rows, err := tx.QueryContext(ctx, `
 SELECT id, lead_id, first_name, last_name, email, phone, organization_name, organization_type, organization_size,
 	role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent, consent_version,
@@ -336,9 +336,9 @@ FROM bookings WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Booking{}
+	out := []lead.BookingRecord{}
 	for rows.Next() {
-		var b Booking
+		var b lead.BookingRecord
 		var phone, oType, oSize, role, msg, us, um, uc, ip, ua sql.NullString
 		if err := rows.Scan(&b.ID, &b.LeadID, &b.FirstName, &b.LastName, &b.Email, &phone, &b.OrganizationName, &oType, &oSize,
 			&role, &msg, &us, &um, &uc, &ip, &ua, &b.ConsentVersion,
@@ -353,15 +353,15 @@ FROM bookings WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 	return out, rows.Err()
 }
 
-func exportEvents(ctx context.Context, tx *sql.Tx, leadID string) ([]Event, error) {
+func exportEvents(ctx context.Context, tx *sql.Tx, leadID string) ([]lead.Event, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, type, actor, details, created_at FROM lead_events WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Event{}
+	out := []lead.Event{}
 	for rows.Next() {
-		var e Event
+		var e lead.Event
 		var details string
 		if err := rows.Scan(&e.ID, &e.Type, &e.Actor, &details, (*dbTime)(&e.CreatedAt)); err != nil {
 			return nil, err

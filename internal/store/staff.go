@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,50 +16,6 @@ import (
 
 // MaxNotesLength is the most code points a lead's notes may hold in total (SPEC §2).
 const MaxNotesLength = 100_000
-
-// Event is one row of a lead's audit trail. Details never hold personal data.
-type Event struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Actor     string          `json:"actor"`
-	Details   json.RawMessage `json:"details"`
-	CreatedAt time.Time       `json:"created_at"`
-}
-
-// Booking is one accepted demo booking as submitted, with what the edge knew about it.
-type Booking struct {
-	ID               string    `json:"id"`
-	LeadID           string    `json:"lead_id"`
-	FirstName        string    `json:"first_name"`
-	LastName         string    `json:"last_name"`
-	Email            string    `json:"email"`
-	Phone            *string   `json:"phone"`
-	OrganizationName string    `json:"organization_name"`
-	OrganizationType *string   `json:"organization_type"`
-	OrganizationSize *string   `json:"organization_size"`
-	RoleTitle        *string   `json:"role_title"`
-	Message          *string   `json:"message"`
-	UTMSource        *string   `json:"utm_source"`
-	UTMMedium        *string   `json:"utm_medium"`
-	UTMCampaign      *string   `json:"utm_campaign"`
-	IPAddress        *string   `json:"ip_address"`
-	UserAgent        *string   `json:"user_agent"`
-	ConsentVersion   string    `json:"consent_version"`
-	ConsentTimestamp time.Time `json:"consent_timestamp"`
-	CreatedAt        time.Time `json:"created_at"`
-}
-
-// LeadETag is the strong entity tag of a lead: the quoted SHA-256 of its JSON form. It is
-// derived from the stored row alone, so every instance computes the same tag.
-func LeadETag(l lead.Lead) string {
-	b, err := json.Marshal(l)
-	if err != nil {
-		// a Lead holds only strings, bools and times: it always marshals
-		panic(err)
-	}
-	sum := sha256.Sum256(b)
-	return `"` + hex.EncodeToString(sum[:]) + `"`
-}
 
 // emailTaken is raised inside a transaction when the unique index refuses an email; the
 // holder is looked up after the rollback (PostgreSQL cannot query an aborted transaction).
@@ -106,7 +60,7 @@ RETURNING `+leadColumns,
 				}
 				return err
 			}
-			if err := insertEvent(ctx, tx, out.ID, EventCreated, actor, map[string]any{"source": out.Source}, now); err != nil {
+			if err := insertEvent(ctx, tx, out.ID, lead.EventCreated, actor, map[string]any{"source": out.Source}, now); err != nil {
 				return err
 			}
 			return s.enqueueWebhooks(ctx, tx, webhook.EventLeadCreated, out, nil)
@@ -139,12 +93,12 @@ func (s *Store) emailConflict(ctx context.Context, taken emailTaken, attempt int
 }
 
 // PatchLead applies a JSON merge patch of contact fields and status (lead.ValidatePatch)
-// in one transaction: read the row locked, check ifMatch (the lead's ETag must be one of
-// them; nil means no precondition), refuse erased leads, validate, write, and record an
+// in one transaction: read the row locked, check precondition on it (the caller's
+// If-Match, httpapi.IfMatch; nil means none), refuse erased leads, validate, write, and record an
 // updated event (field names only) and a status_changed event. A patch that changes
 // nothing writes nothing. The write is also conditional on the updated_at that was read,
-// so two writers holding the same ETag can never both succeed.
-func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, ifMatch []string, actor string) (lead.Lead, error) {
+// so two writers passing the same precondition can never both succeed.
+func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, precondition func(current lead.Lead) error, actor string) (lead.Lead, error) {
 	if !validID(id) {
 		return lead.Lead{}, lead.ErrNotFound
 	}
@@ -155,9 +109,10 @@ func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, ifMa
 			if err != nil {
 				return err
 			}
-			if ifMatch != nil && !slices.Contains(ifMatch, LeadETag(cur)) {
-				return &lead.Error{Code: lead.CodePrecondition,
-					Message: "the lead has changed since its ETag was read (If-Match); fetch it again"}
+			if precondition != nil {
+				if err := precondition(cur); err != nil {
+					return err
+				}
 			}
 			if cur.AnonymizedAt != nil {
 				return errErased()
@@ -196,7 +151,7 @@ RETURNING `+leadColumns,
 				return err
 			}
 			if len(fields) > 0 {
-				if err := insertEvent(ctx, tx, id, EventUpdated, actor, map[string]any{"fields": fields}, now); err != nil {
+				if err := insertEvent(ctx, tx, id, lead.EventUpdated, actor, map[string]any{"fields": fields}, now); err != nil {
 					return err
 				}
 				if err := s.enqueueWebhooks(ctx, tx, webhook.EventLeadUpdated, out, map[string]any{"fields": fields}); err != nil {
@@ -205,7 +160,7 @@ RETURNING `+leadColumns,
 			}
 			if next.Status != cur.Status {
 				change := map[string]any{"from": cur.Status, "to": next.Status}
-				if err := insertEvent(ctx, tx, id, EventStatusChanged, actor, change, now); err != nil {
+				if err := insertEvent(ctx, tx, id, lead.EventStatusChanged, actor, change, now); err != nil {
 					return err
 				}
 				return s.enqueueWebhooks(ctx, tx, webhook.EventLeadStatusChanged, out, change)
@@ -260,13 +215,13 @@ func (s *Store) AppendNote(ctx context.Context, id, text, actor string) (lead.Le
 		if err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, id, EventNoteAdded, actor, map[string]any{}, now)
+		return insertEvent(ctx, tx, id, lead.EventNoteAdded, actor, map[string]any{}, now)
 	})
 	return out, err
 }
 
 // ListEvents returns a lead's audit trail, oldest first, or lead.ErrNotFound.
-func (s *Store) ListEvents(ctx context.Context, leadID string) ([]Event, error) {
+func (s *Store) ListEvents(ctx context.Context, leadID string) ([]lead.Event, error) {
 	if err := s.leadExists(ctx, leadID); err != nil {
 		return nil, err
 	}
@@ -276,9 +231,9 @@ func (s *Store) ListEvents(ctx context.Context, leadID string) ([]Event, error) 
 		return nil, s.mapErr(err)
 	}
 	defer rows.Close()
-	out := []Event{}
+	out := []lead.Event{}
 	for rows.Next() {
-		var e Event
+		var e lead.Event
 		var details string
 		if err := rows.Scan(&e.ID, &e.Type, &e.Actor, &details, (*dbTime)(&e.CreatedAt)); err != nil {
 			return nil, s.mapErr(err)
@@ -293,7 +248,7 @@ func (s *Store) ListEvents(ctx context.Context, leadID string) ([]Event, error) 
 }
 
 // ListBookings returns a lead's bookings, newest first, or lead.ErrNotFound.
-func (s *Store) ListBookings(ctx context.Context, leadID string) ([]Booking, error) {
+func (s *Store) ListBookings(ctx context.Context, leadID string) ([]lead.BookingRecord, error) {
 	if err := s.leadExists(ctx, leadID); err != nil {
 		return nil, err
 	}
@@ -306,9 +261,9 @@ FROM bookings WHERE lead_id = $1 ORDER BY created_at DESC, id DESC`, leadID)
 		return nil, s.mapErr(err)
 	}
 	defer rows.Close()
-	out := []Booking{}
+	out := []lead.BookingRecord{}
 	for rows.Next() {
-		var b Booking
+		var b lead.BookingRecord
 		var phone, oType, oSize, role, msg, us, um, uc, ip, ua sql.NullString
 		if err := rows.Scan(&b.ID, &b.LeadID, &b.FirstName, &b.LastName, &b.Email, &phone, &b.OrganizationName,
 			&oType, &oSize, &role, &msg, &us, &um, &uc, &ip, &ua, &b.ConsentVersion,

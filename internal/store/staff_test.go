@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
@@ -79,7 +80,7 @@ func TestStaffLeadStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if store.LeadETag(got) != store.LeadETag(l) {
+			if httpapi.LeadETag(got) != httpapi.LeadETag(l) {
 				t.Fatalf("returned lead differs from stored one:\n%+v\n%+v", l, got)
 			}
 			if l.Email != "Grace@Example.org" || l.Source != lead.SourceEvent || l.Status != lead.StatusNew ||
@@ -88,7 +89,7 @@ func TestStaffLeadStore(t *testing.T) {
 				t.Fatalf("lead %+v", l)
 			}
 			events, err := s.ListEvents(ctx, l.ID)
-			if err != nil || len(events) != 1 || events[0].Type != store.EventCreated || events[0].Actor != "sally" ||
+			if err != nil || len(events) != 1 || events[0].Type != lead.EventCreated || events[0].Actor != "sally" ||
 				string(events[0].Details) != `{"source":"event"}` {
 				t.Fatalf("events %+v, %v", events, err)
 			}
@@ -173,7 +174,7 @@ func TestStaffLeadStore(t *testing.T) {
 			got, err := s.PatchLead(ctx, l.ID, lead.Input{
 				FirstName: lead.Val("Amazing Grace"), Email: lead.Val("Patched@Example.org"), Phone: lead.Val("+47 22 33 44 55"),
 				RoleTitle: lead.Null(), Status: lead.Val("contacted"),
-			}, []string{store.LeadETag(l)}, "paul")
+			}, httpapi.IfMatch([]string{httpapi.LeadETag(l)}), "paul")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,10 +186,10 @@ func TestStaffLeadStore(t *testing.T) {
 			if err != nil || len(events) != 3 {
 				t.Fatalf("events %+v, %v", events, err)
 			}
-			if events[1].Type != store.EventUpdated || events[1].Actor != "paul" || string(events[1].Details) != `{"fields":["first_name","email","phone"]}` {
+			if events[1].Type != lead.EventUpdated || events[1].Actor != "paul" || string(events[1].Details) != `{"fields":["first_name","email","phone"]}` {
 				t.Fatalf("updated event %+v (%s)", events[1], events[1].Details)
 			}
-			if events[2].Type != store.EventStatusChanged || string(events[2].Details) != `{"from":"new","to":"contacted"}` {
+			if events[2].Type != lead.EventStatusChanged || string(events[2].Details) != `{"from":"new","to":"contacted"}` {
 				t.Fatalf("status event %+v (%s)", events[2], events[2].Details)
 			}
 			// the dedup key moved with the address: a booking with it links to this lead
@@ -205,7 +206,7 @@ func TestStaffLeadStore(t *testing.T) {
 			}
 			clock.Advance(time.Minute)
 			got, err := s.PatchLead(ctx, l.ID, lead.Input{FirstName: lead.Val("Grace"), Phone: lead.Null(), Status: lead.Val("new")}, nil, "paul")
-			if err != nil || store.LeadETag(got) != store.LeadETag(l) {
+			if err != nil || httpapi.LeadETag(got) != httpapi.LeadETag(l) {
 				t.Fatalf("no-op patch changed the lead: %+v, %v", got, err)
 			}
 			if types := staffEventTypes(t, s, l.ID); len(types) != 1 {
@@ -218,16 +219,16 @@ func TestStaffLeadStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stale := store.LeadETag(l)
+			stale := httpapi.LeadETag(l)
 			if _, err := s.AppendNote(ctx, l.ID, "called", "sally"); err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.PatchLead(ctx, l.ID, lead.Input{}, []string{stale}, "paul")
+			_, err = s.PatchLead(ctx, l.ID, lead.Input{}, httpapi.IfMatch([]string{stale}), "paul")
 			staffWantCode(t, err, lead.CodePrecondition, "")
-			_, err = s.PatchLead(ctx, l.ID, lead.Input{LastName: lead.Val("Murray")}, []string{}, "paul")
+			_, err = s.PatchLead(ctx, l.ID, lead.Input{LastName: lead.Val("Murray")}, httpapi.IfMatch([]string{}), "paul")
 			staffWantCode(t, err, lead.CodePrecondition, "")
 			cur, _ := s.GetLead(ctx, l.ID)
-			got, err := s.PatchLead(ctx, l.ID, lead.Input{LastName: lead.Val("Murray")}, []string{stale, store.LeadETag(cur)}, "paul")
+			got, err := s.PatchLead(ctx, l.ID, lead.Input{LastName: lead.Val("Murray")}, httpapi.IfMatch([]string{stale, httpapi.LeadETag(cur)}), "paul")
 			if err != nil || got.LastName != "Murray" {
 				t.Fatalf("patch with a matching tag in the list: %+v, %v", got, err)
 			}
@@ -238,14 +239,14 @@ func TestStaffLeadStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			etag := []string{store.LeadETag(l)}
+			etag := []string{httpapi.LeadETag(l)}
 			const n = 10
 			var wg sync.WaitGroup
 			errs := make([]error, n)
 			for i := range n {
 				wg.Go(func() {
 					// every writer sees the same clock tick: updated_at alone must still tell them apart
-					_, errs[i] = s.PatchLead(ctx, l.ID, lead.Input{RoleTitle: lead.Val(strings.Repeat("x", i+1))}, etag, "paul")
+					_, errs[i] = s.PatchLead(ctx, l.ID, lead.Input{RoleTitle: lead.Val(strings.Repeat("x", i+1))}, httpapi.IfMatch(etag), "paul")
 				})
 			}
 			wg.Wait()
@@ -375,7 +376,7 @@ func TestStaffLeadStore(t *testing.T) {
 				t.Fatalf("second note: %q, %v", staffDeref(got.Notes), err)
 			}
 			events, _ := s.ListEvents(ctx, l.ID)
-			if last := events[len(events)-1]; last.Type != store.EventNoteAdded || last.Actor != "paul" || strings.Contains(string(last.Details), "second") {
+			if last := events[len(events)-1]; last.Type != lead.EventNoteAdded || last.Actor != "paul" || strings.Contains(string(last.Details), "second") {
 				t.Fatalf("note event %+v (%s)", last, last.Details)
 			}
 			_, err = s.AppendNote(ctx, l.ID, "  ", "paul")
@@ -446,10 +447,10 @@ func TestStaffLeadStore(t *testing.T) {
 			}
 			other := storetest.MustOpen(t, url, store.Options{})
 			got, err := other.GetLead(ctx, l.ID)
-			if err != nil || store.LeadETag(got) != store.LeadETag(l) {
+			if err != nil || httpapi.LeadETag(got) != httpapi.LeadETag(l) {
 				t.Fatalf("ETag differs across instances: %v", err)
 			}
-			if tag := store.LeadETag(l); len(tag) != 66 || tag[0] != '"' || tag[65] != '"' {
+			if tag := httpapi.LeadETag(l); len(tag) != 66 || tag[0] != '"' || tag[65] != '"' {
 				t.Fatalf("ETag %s is not a quoted SHA-256", tag)
 			}
 		})

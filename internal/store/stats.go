@@ -89,7 +89,7 @@ func (s *Store) Stats(ctx context.Context, f ListFilter) (PipelineStats, error) 
 
 	from := s.d.jsonText("e.details", "from")
 	left := `SELECT (SELECT MAX(` + stageIndexSQL(from) + `) FROM lead_events e
-	WHERE e.lead_id = leads.id AND e.type = '` + EventStatusChanged + `') AS furthest
+	WHERE e.lead_id = leads.id AND e.type = '` + lead.EventStatusChanged + `') AS furthest
 FROM leads`
 	err = s.eachRow(ctx, ListFilter{Statuses: []lead.Status{lead.StatusLost, lead.StatusDisqualified},
 		CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo},

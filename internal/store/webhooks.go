@@ -487,7 +487,7 @@ VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6, $6)`, newID(), id, l.ID, e
 
 // bookingSnapshot is a booking as GET /api/v1/leads/{id}/bookings shows it, for the
 // booking.created payload.
-func bookingSnapshot(id, leadID string, p BookingParams, now time.Time) Booking {
+func bookingSnapshot(id, leadID string, p BookingParams, now time.Time) lead.BookingRecord {
 	b := p.Booking
 	opt := func(v string) *string {
 		if v == "" {
@@ -495,7 +495,7 @@ func bookingSnapshot(id, leadID string, p BookingParams, now time.Time) Booking 
 		}
 		return &v
 	}
-	return Booking{ID: id, LeadID: leadID, FirstName: b.FirstName, LastName: b.LastName, Email: b.Email, Phone: opt(b.Phone),
+	return lead.BookingRecord{ID: id, LeadID: leadID, FirstName: b.FirstName, LastName: b.LastName, Email: b.Email, Phone: opt(b.Phone),
 		OrganizationName: b.OrganizationName, OrganizationType: opt(b.OrganizationType), OrganizationSize: opt(b.OrganizationSize),
 		RoleTitle: opt(b.RoleTitle), Message: opt(b.Message), UTMSource: opt(b.UTMSource), UTMMedium: opt(b.UTMMedium),
 		UTMCampaign: opt(b.UTMCampaign), IPAddress: opt(p.IP), UserAgent: opt(p.UserAgent), ConsentVersion: p.ConsentVersion,
@@ -535,7 +535,7 @@ func scrubPayload(event, payload string, anonymized lead.Lead) (string, error) {
 	for k, v := range p.Data {
 		switch k {
 		case "booking":
-			var b Booking
+			var b lead.BookingRecord
 			if json.Unmarshal(v, &b) == nil && validID(b.ID) {
 				b.FirstName, b.LastName, b.Email = ErasedName, ErasedName, ErasedEmail(anonymized.ID)
 				b.Phone, b.RoleTitle, b.Message, b.IPAddress, b.UserAgent = nil, nil, nil, nil, nil
@@ -635,7 +635,7 @@ func withoutIPs(payload string) (string, error) {
 		p.Data["lead"], _ = json.Marshal(l)
 	}
 	if raw, ok := p.Data["booking"]; ok {
-		var b Booking
+		var b lead.BookingRecord
 		if json.Unmarshal(raw, &b) == nil {
 			b.IPAddress = nil
 			p.Data["booking"], _ = json.Marshal(b)

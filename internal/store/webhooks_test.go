@@ -158,7 +158,7 @@ func TestWebhookEnqueueOnBooking(t *testing.T) {
 		if l.ID != first.LeadID || l.Email != "Grace@Example.org" || *l.Phone != "+4722334455" || l.Notes != nil || !got[0].Timestamp.Equal(t0) {
 			t.Fatalf("lead.created payload lead %+v at %v", l, got[0].Timestamp)
 		}
-		var bk store.Booking
+		var bk lead.BookingRecord
 		if err := json.Unmarshal(got[2].Data["booking"], &bk); err != nil {
 			t.Fatal(err)
 		}
@@ -375,7 +375,7 @@ func TestScrubWebhookPayloads(t *testing.T) {
 				t.Errorf("payload lead %s, want the anonymized lead %s", got.Data["lead"], want)
 			}
 			if event == "booking.created" {
-				var bk store.Booking
+				var bk lead.BookingRecord
 				json.Unmarshal(got.Data["booking"], &bk)
 				if bk.ID != res.BookingID || bk.OrganizationName != "Analytical Mentors" || bk.Email != store.ErasedEmail(res.LeadID) {
 					t.Errorf("scrubbed booking %+v", bk)
@@ -427,7 +427,7 @@ func TestClearExpiredWebhookIPs(t *testing.T) {
 				t.Errorf("payload %d: lead %s ip %v", i, l.Email, l.IPAddress)
 			}
 			if raw, ok := p.Data["booking"]; ok {
-				var b store.Booking
+				var b lead.BookingRecord
 				json.Unmarshal(raw, &b)
 				if (b.IPAddress == nil) != old || b.UserAgent == nil {
 					t.Errorf("payload %d: booking %+v", i, b)

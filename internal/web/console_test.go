@@ -129,7 +129,7 @@ func TestConsole(t *testing.T) {
 			}
 			events, _ := s.Store.ListEvents(t.Context(), ada)
 			last := events[len(events)-1]
-			if last.Type != store.EventStatusChanged || last.Actor != "sally-sales" {
+			if last.Type != lead.EventStatusChanged || last.Actor != "sally-sales" {
 				t.Fatalf("event %+v", last)
 			}
 			page := s.get(sales, p.Header.Get("Location"))

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/store"
 )
 
 type leadData struct {
@@ -20,7 +19,7 @@ type leadData struct {
 	// are lead.NextStatuses: only allowed moves get a button.
 	Forward   []lead.Status
 	Exits     []lead.Status
-	Bookings  []store.Booking
+	Bookings  []lead.BookingRecord
 	Events    []eventView
 	NoteText  string
 	NoteError string
@@ -30,7 +29,7 @@ type leadData struct {
 }
 
 type eventView struct {
-	store.Event
+	lead.Event
 	Summary string
 }
 
@@ -165,21 +164,21 @@ func issueText(de *lead.Error) string {
 
 // eventSummary says in words what an audit event recorded. Details hold no personal
 // data, only field names, statuses, ids and counts.
-func eventSummary(e store.Event) string {
+func eventSummary(e lead.Event) string {
 	var det map[string]any
 	_ = json.Unmarshal(e.Details, &det)
 	str := func(k string) string { s, _ := det[k].(string); return s }
 	switch e.Type {
-	case store.EventCreated:
+	case lead.EventCreated:
 		if src := str("source"); src != "" {
 			return "Lead created (source: " + sourceLabel(lead.Source(src)) + ")"
 		}
 		return "Lead created"
-	case store.EventBookingLinked:
+	case lead.EventBookingLinked:
 		return "Booked a demo again; the booking was linked to this lead"
-	case store.EventStatusChanged:
+	case lead.EventStatusChanged:
 		return "Status changed from " + statusLabel(lead.Status(str("from"))) + " to " + statusLabel(lead.Status(str("to")))
-	case store.EventUpdated:
+	case lead.EventUpdated:
 		var fields []string
 		if list, ok := det["fields"].([]any); ok {
 			for _, f := range list {
@@ -189,11 +188,11 @@ func eventSummary(e store.Event) string {
 			}
 		}
 		return "Details changed: " + strings.Join(fields, ", ")
-	case store.EventNoteAdded:
+	case lead.EventNoteAdded:
 		return "Note added"
-	case store.EventAnonymized:
+	case lead.EventAnonymized:
 		return "Personal data erased (anonymized)"
-	case store.EventExported:
+	case lead.EventExported:
 		return "Data exported (access request)"
 	}
 	keys := make([]string, 0, len(det))
