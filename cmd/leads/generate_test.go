@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 )
 
@@ -37,7 +38,7 @@ func TestGenerateCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	page, err := s.ListLeads(context.Background(), store.ListFilter{}, 10, nil)
+	page, err := s.ListLeads(context.Background(), query.Filter{}, 10, nil)
 	if err != nil || len(page.Items) != 10 || page.Next == nil {
 		t.Fatalf("list after generate: %d leads, %v", len(page.Items), err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/norsedigital/leads/internal/generate"
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -92,7 +93,7 @@ func TestGenerate(t *testing.T) {
 		}
 
 		var all []lead.Lead
-		if err := s.ExportLeads(ctx, store.ListFilter{}, func(l *lead.Lead) error { all = append(all, *l); return nil }); err != nil {
+		if err := s.ExportLeads(ctx, query.Filter{}, func(l *lead.Lead) error { all = append(all, *l); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		oldest, newest := all[len(all)-1].CreatedAt, all[0].CreatedAt
@@ -110,7 +111,7 @@ func TestGenerate(t *testing.T) {
 		checkSearch := func(terms ...string) {
 			t.Helper()
 			var all []lead.Lead
-			if err := s.ExportLeads(ctx, store.ListFilter{}, func(l *lead.Lead) error { all = append(all, *l); return nil }); err != nil {
+			if err := s.ExportLeads(ctx, query.Filter{}, func(l *lead.Lead) error { all = append(all, *l); return nil }); err != nil {
 				t.Fatal(err)
 			}
 			for _, term := range terms {
@@ -122,16 +123,16 @@ func TestGenerate(t *testing.T) {
 					}
 				}
 				var got []string
-				if err := s.ExportLeads(ctx, store.ListFilter{Query: term}, func(l *lead.Lead) error { got = append(got, l.ID); return nil }); err != nil {
+				if err := s.ExportLeads(ctx, query.Filter{Query: term}, func(l *lead.Lead) error { got = append(got, l.ID); return nil }); err != nil {
 					t.Fatal(err)
 				}
 				if !slices.Equal(got, want) {
 					t.Errorf("q=%q: %d hits, brute force %d", term, len(got), len(want))
 				}
 				var paged []string
-				var after *store.Cursor
+				var after *query.Cursor
 				for {
-					page, err := s.ListLeads(ctx, store.ListFilter{Query: term}, 200, after)
+					page, err := s.ListLeads(ctx, query.Filter{Query: term}, 200, after)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -147,7 +148,7 @@ func TestGenerate(t *testing.T) {
 		}
 		checkSearch("sen", "Åberg", "øy", "ÅS", "o'b", "ll", "-", ".EXAMPLE.NO", "ada lovelace", "s\u00f8ren", "z", "volunteer", "ØYVIND")
 
-		st, err := s.Stats(ctx, store.ListFilter{})
+		st, err := s.Stats(ctx, query.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/store"
 )
 
 // csvColumns is the export's header: the seed's column names and anonymized_at.
@@ -37,7 +36,7 @@ func (s *server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(v, "limit")
 	delete(v, "cursor")
-	q, err := store.ParseListQuery(v)
+	q, err := parseListQuery(v)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -5,7 +5,6 @@ import (
 	"net/url"
 
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/store"
 )
 
 // leadList is the body of GET /api/v1/leads.
@@ -15,13 +14,13 @@ type leadList struct {
 }
 
 // handleListLeads is GET /api/v1/leads: filters, search, newest first, keyset pages
-// (store.ParseListQuery documents the parameters).
+// (query.Params documents the parameters).
 func (s *server) handleListLeads(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.queryValues(w, r)
 	if !ok {
 		return
 	}
-	q, err := store.ParseListQuery(v)
+	q, err := parseListQuery(v)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

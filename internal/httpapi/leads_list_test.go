@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -199,14 +200,14 @@ func TestListLeadsAPI(t *testing.T) {
 				{"?status=open", "status", lead.RuleStatusEnum},
 				{"?status=new,WON", "status", lead.RuleStatusEnum},
 				{"?source=web", "source", lead.RuleSourceEnum},
-				{"?limit=0", "limit", store.RuleQueryParameter},
-				{"?limit=201", "limit", store.RuleQueryParameter},
-				{"?limit=many", "limit", store.RuleQueryParameter},
-				{"?cursor=tampered", "cursor", store.RuleQueryParameter},
-				{"?cursor=AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "cursor", store.RuleQueryParameter},
-				{"?created_from=last-week", "created_from", store.RuleQueryParameter},
-				{"?created_to=2026-13-01", "created_to", store.RuleQueryParameter},
-				{"?created_from=2026-05-03&created_to=2026-05-01", "created_to", store.RuleQueryParameter},
+				{"?limit=0", "limit", query.RuleQueryParameter},
+				{"?limit=201", "limit", query.RuleQueryParameter},
+				{"?limit=many", "limit", query.RuleQueryParameter},
+				{"?cursor=tampered", "cursor", query.RuleQueryParameter},
+				{"?cursor=AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "cursor", query.RuleQueryParameter},
+				{"?created_from=last-week", "created_from", query.RuleQueryParameter},
+				{"?created_to=2026-13-01", "created_to", query.RuleQueryParameter},
+				{"?created_from=2026-05-03&created_to=2026-05-01", "created_to", query.RuleQueryParameter},
 				{"?q=a%00b", "q", lead.RuleInvalidCharacters},
 			} {
 				resp, data := h.do("GET", "/api/v1/leads"+c.query, h.Sales, nil)

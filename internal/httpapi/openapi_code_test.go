@@ -14,6 +14,7 @@ import (
 
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/metrics"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
@@ -107,8 +108,8 @@ func TestOpenAPIEnumsAgreeWithCode(t *testing.T) {
 	}
 
 	limit := openAPIAt(t, raw, "#/components/parameters/limit/schema")
-	if limit["maximum"] != float64(store.MaxListLimit) || limit["default"] != float64(store.DefaultListLimit) || limit["minimum"] != 1.0 {
-		t.Errorf("limit: %v; the store has 1..%d, default %d", limit, store.MaxListLimit, store.DefaultListLimit)
+	if limit["maximum"] != float64(query.MaxLimit) || limit["default"] != float64(query.DefaultLimit) || limit["minimum"] != 1.0 {
+		t.Errorf("limit: %v; the store has 1..%d, default %d", limit, query.MaxLimit, query.DefaultLimit)
 	}
 	if n := openAPIAt(t, raw, "#/components/schemas/Note")["maxLength"]; n != float64(store.MaxNotesLength) {
 		t.Errorf("Note maxLength %v, store.MaxNotesLength %d", n, store.MaxNotesLength)
@@ -221,10 +222,10 @@ func TestOpenAPILimitsAgreeWithValidation(t *testing.T) {
 	}
 
 	q, _ := maxLengthOf(raw, openAPIAt(t, raw, "#/components/parameters/q/schema"))
-	if _, err := store.ParseListQuery(map[string][]string{"q": {strings.Repeat("a", int(q))}}); err != nil {
+	if _, err := query.Parse(query.Params{Q: strings.Repeat("a", int(q))}); err != nil {
 		t.Errorf("q of maxLength %v characters: %v", q, err)
 	}
-	if _, err := store.ParseListQuery(map[string][]string{"q": {strings.Repeat("a", int(q)+1)}}); err == nil {
+	if _, err := query.Parse(query.Params{Q: strings.Repeat("a", int(q)+1)}); err == nil {
 		t.Errorf("q of maxLength+1 (%v) characters is accepted", q+1)
 	}
 }

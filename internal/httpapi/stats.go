@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-
-	"github.com/norsedigital/leads/internal/store"
 )
 
 // handlePipelineStats is GET /api/v1/stats/pipeline: counts by status and source,
@@ -15,7 +13,7 @@ func (s *server) handlePipelineStats(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f, err := store.ParseDateRange(v)
+	f, err := parseDateRange(v)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/webhook"
 )
@@ -186,7 +187,7 @@ func (s *server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 200 {
-			s.writeError(w, r, lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: "limit", Rule: store.RuleQueryParameter,
+			s.writeError(w, r, lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: "limit", Rule: query.RuleQueryParameter,
 				Message: "limit must be a whole number from 1 to 200."}}}))
 			return
 		}

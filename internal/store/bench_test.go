@@ -20,6 +20,7 @@ import (
 	"github.com/norsedigital/leads/internal/generate"
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -161,12 +162,12 @@ func BenchmarkListStatusDeepPage(b *testing.B) {
 				b.Run(fmt.Sprint(statuses), func(b *testing.B) {
 					// 200 cursors evenly over these leads, taken from the table itself
 					cursors, total := benchCursors(b, s, statuses, 200)
-					f := store.ListFilter{Statuses: statuses}
+					f := query.Filter{Statuses: statuses}
 					var lat latencies
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
 						lat.time(b, func() error {
-							page, err := s.ListLeads(ctx, f, store.DefaultListLimit, &cursors[i%len(cursors)])
+							page, err := s.ListLeads(ctx, f, query.DefaultLimit, &cursors[i%len(cursors)])
 							if err == nil && len(page.Items) == 0 {
 								err = fmt.Errorf("empty page")
 							}
@@ -183,7 +184,7 @@ func BenchmarkListStatusDeepPage(b *testing.B) {
 
 // benchCursors returns n cursors spread evenly over the leads with these statuses, newest
 // first, and how many leads have them: one walk of the table, not n OFFSET queries.
-func benchCursors(b *testing.B, s *store.Store, statuses []lead.Status, n int) ([]store.Cursor, int) {
+func benchCursors(b *testing.B, s *store.Store, statuses []lead.Status, n int) ([]query.Cursor, int) {
 	in := "'" + strings.Join(strs(statuses), "', '") + "'"
 	var total int
 	if err := s.DB().QueryRow(`SELECT COUNT(*) FROM leads WHERE status IN (` + in + `)`).Scan(&total); err != nil {
@@ -195,12 +196,12 @@ func benchCursors(b *testing.B, s *store.Store, statuses []lead.Status, n int) (
 		b.Fatal(err)
 	}
 	defer rows.Close()
-	var cursors []store.Cursor
+	var cursors []query.Cursor
 	for i := 0; rows.Next(); i++ {
 		if (i+1)%(total/(n+1)) != 0 || len(cursors) == n {
 			continue
 		}
-		var c store.Cursor
+		var c query.Cursor
 		var created string
 		if err := rows.Scan(&created, &c.ID); err != nil {
 			b.Fatal(err)
@@ -232,7 +233,7 @@ func BenchmarkSearch(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				lat.time(b, func() error {
-					page, err := s.ListLeads(ctx, store.ListFilter{Query: terms[i%len(terms)]}, store.DefaultListLimit, nil)
+					page, err := s.ListLeads(ctx, query.Filter{Query: terms[i%len(terms)]}, query.DefaultLimit, nil)
 					hits += len(page.Items)
 					return err
 				})

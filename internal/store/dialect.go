@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -64,7 +65,7 @@ type dialect interface {
 	unindexed(col string) string
 	// searchPage returns up to k leads matching f (f.Query set), newest first, after the
 	// cursor, when the dialect has a way that beats the generic query; ok false when not.
-	searchPage(ctx context.Context, db *sql.DB, f ListFilter, after *Cursor, k int) (items []lead.Lead, ok bool, err error)
+	searchPage(ctx context.Context, db *sql.DB, f query.Filter, after *query.Cursor, k int) (items []lead.Lead, ok bool, err error)
 	// unpreparedArgs prefixes the arguments of a statement that should not be prepared and
 	// cached: list and search queries, whose best plan depends on the values (which status,
 	// how rare the search term), and multi-row INSERTs, whose text varies with their size.
@@ -138,7 +139,7 @@ func (postgresDialect) commonTerm(context.Context, *sql.DB, string) (bool, error
 func (postgresDialect) unindexed(col string) string                               { return col }
 
 // A GIN index cannot hand out rows in created_at order; the generic query it is.
-func (postgresDialect) searchPage(context.Context, *sql.DB, ListFilter, *Cursor, int) ([]lead.Lead, bool, error) {
+func (postgresDialect) searchPage(context.Context, *sql.DB, query.Filter, *query.Cursor, int) ([]lead.Lead, bool, error) {
 	return nil, false, nil
 }
 func (postgresDialect) unpreparedArgs(args []any) []any {
@@ -291,7 +292,7 @@ func ftsPhrase(q string) string { return `"` + strings.ReplaceAll(q, `"`, `""`) 
 // created_at, which the id orders). Cost follows the matches read, not the matches there
 // are. The late leads, few by construction, are tested one by one and merged in; with more
 // than sqliteMaxLate of them it steps aside for the generic query.
-func (d sqliteDialect) searchPage(ctx context.Context, db *sql.DB, f ListFilter, after *Cursor, k int) ([]lead.Lead, bool, error) {
+func (d sqliteDialect) searchPage(ctx context.Context, db *sql.DB, f query.Filter, after *query.Cursor, k int) ([]lead.Lead, bool, error) {
 	if utf8.RuneCountInString(f.Query) < 3 {
 		return nil, false, nil
 	}

@@ -2,16 +2,15 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -69,13 +68,14 @@ func ids(items []lead.Lead) []string {
 	return out
 }
 
-func mustQuery(t *testing.T, raw string) store.ListQuery {
+func mustQuery(t *testing.T, raw string) query.List {
 	t.Helper()
 	v, err := url.ParseQuery(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := store.ParseListQuery(v)
+	q, err := query.Parse(query.Params{Status: v["status"], Source: v["source"], Q: v.Get("q"),
+		CreatedFrom: v.Get("created_from"), CreatedTo: v.Get("created_to"), Limit: v.Get("limit"), Cursor: v.Get("cursor")})
 	if err != nil {
 		t.Fatalf("ParseListQuery(%q): %v", raw, err)
 	}
@@ -171,7 +171,7 @@ func TestListFiltersAndSearch(t *testing.T) {
 				t.Fatal(err)
 			}
 			for q, w := range map[string][]string{"byron": want("ada"), "lovelace": nil, "ada byr": want("ada")} {
-				page, err := s.ListLeads(ctx, store.ListFilter{Query: q}, 10, nil)
+				page, err := s.ListLeads(ctx, query.Filter{Query: q}, 10, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -193,7 +193,7 @@ func TestListSearchWithBookings(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		page, err := s.ListLeads(ctx, store.ListFilter{Query: "Analytical"}, 10, nil)
+		page, err := s.ListLeads(ctx, query.Filter{Query: "Analytical"}, 10, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func TestListPagingWhileInserting(t *testing.T) {
 			}
 		}
 		// newest first, ties by id descending
-		got, err := s.ListLeads(ctx, store.ListFilter{Statuses: []lead.Status{lead.StatusContacted}}, 200, nil)
+		got, err := s.ListLeads(ctx, query.Filter{Statuses: []lead.Status{lead.StatusContacted}}, 200, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +241,7 @@ func TestListPagingWhileInserting(t *testing.T) {
 		// page through, newest first, while a goroutine inserts new contacted leads (from the
 		// second page on, so that all of them are newer than the first page); the pager
 		// waits for at least one insert between two pages
-		f := store.ListFilter{Statuses: []lead.Status{lead.StatusContacted}, Query: "paging"}
+		f := query.Filter{Statuses: []lead.Status{lead.StatusContacted}, Query: "paging"}
 		page, err := s.ListLeads(ctx, f, 3, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -276,7 +276,7 @@ func TestListPagingWhileInserting(t *testing.T) {
 				break
 			}
 			// round-trip through the opaque form, as a client does
-			c, err := store.ParseCursor(page.Next.String())
+			c, err := query.ParseCursor(page.Next.String())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,90 +301,6 @@ func TestListPagingWhileInserting(t *testing.T) {
 			t.Fatalf("paged %d leads %v,\nwant %d %v", len(seen), seen, len(want), want)
 		}
 	})
-}
-
-func TestParseListQuery(t *testing.T) {
-	good := []struct {
-		raw   string
-		check func(q store.ListQuery) bool
-	}{
-		{"", func(q store.ListQuery) bool { return q.Limit == 50 && q.After == nil && q.Filter.Query == "" }},
-		{"limit=1", func(q store.ListQuery) bool { return q.Limit == 1 }},
-		{"limit=200", func(q store.ListQuery) bool { return q.Limit == 200 }},
-		{"status=new,%20won,,new", func(q store.ListQuery) bool {
-			return slices.Equal(q.Filter.Statuses, []lead.Status{lead.StatusNew, lead.StatusWon})
-		}},
-		{"created_to=2026-03-31", func(q store.ListQuery) bool {
-			return q.Filter.CreatedTo.Equal(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
-		}},
-		{"created_from=2026-03-31T10:00:00%2B02:00", func(q store.ListQuery) bool {
-			return q.Filter.CreatedFrom.Equal(time.Date(2026, 3, 31, 8, 0, 0, 0, time.UTC))
-		}},
-		{"created_from=2026-03-31&created_to=2026-03-31", func(q store.ListQuery) bool { return true }},
-		{"q=%20%20", func(q store.ListQuery) bool { return q.Filter.Query == "" }},
-	}
-	for _, c := range good {
-		q := mustQuery(t, c.raw)
-		if !c.check(q) {
-			t.Errorf("%q parsed as %+v", c.raw, q)
-		}
-	}
-	valid := store.Cursor{CreatedAt: t0, ID: store.NewID()}.String()
-	bad := []struct{ raw, field, rule string }{
-		{"status=open", "status", lead.RuleStatusEnum},
-		{"status=new,Won", "status", lead.RuleStatusEnum},
-		{"source=web", "source", lead.RuleSourceEnum},
-		{"limit=0", "limit", store.RuleQueryParameter},
-		{"limit=201", "limit", store.RuleQueryParameter},
-		{"limit=-1", "limit", store.RuleQueryParameter},
-		{"limit=ten", "limit", store.RuleQueryParameter},
-		{"limit=1e3", "limit", store.RuleQueryParameter},
-		{"created_from=yesterday", "created_from", store.RuleQueryParameter},
-		{"created_to=2026-02-30", "created_to", store.RuleQueryParameter},
-		{"created_to=2026-03-01T25:00:00Z", "created_to", store.RuleQueryParameter},
-		{"created_from=2026-03-02&created_to=2026-03-01", "created_to", store.RuleQueryParameter},
-		{"cursor=abc", "cursor", store.RuleQueryParameter},
-		{"cursor=" + valid[:len(valid)-1], "cursor", store.RuleQueryParameter},
-		{"cursor=" + valid + "A", "cursor", store.RuleQueryParameter},
-		{"cursor=" + strings.Replace(valid, valid[:1], "B", 1), "cursor", store.RuleQueryParameter}, // version byte
-		{"cursor=" + url.QueryEscape(strings.Repeat("/", 34)), "cursor", store.RuleQueryParameter},
-		{"cursor=" + valid + "%3D", "cursor", store.RuleQueryParameter},
-		{"q=" + strings.Repeat("x", 201), "q", lead.RuleFieldLength},
-		{"q=a%0Ab", "q", lead.RuleInvalidCharacters},
-		{"q=%FF", "q", lead.RuleInvalidCharacters},
-	}
-	for _, c := range bad {
-		v, err := url.ParseQuery(c.raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = store.ParseListQuery(v)
-		var de *lead.Error
-		if !errors.As(err, &de) || de.Code != lead.CodeInvalid {
-			t.Errorf("%q: error %v, want an invalid error", c.raw, err)
-			continue
-		}
-		found := false
-		for _, is := range de.Issues {
-			found = found || is.Field == c.field && is.Rule == c.rule
-		}
-		if !found {
-			t.Errorf("%q: issues %+v, want %s/%s", c.raw, de.Issues, c.field, c.rule)
-		}
-	}
-	// every bad parameter is reported at once
-	v, _ := url.ParseQuery("status=x&source=y&limit=0&cursor=z")
-	_, err := store.ParseListQuery(v)
-	var de *lead.Error
-	if !errors.As(err, &de) || len(de.Issues) != 4 {
-		t.Fatalf("want four issues, got %v", err)
-	}
-	// a cursor survives its round trip
-	c := store.Cursor{CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 123456000, time.UTC), ID: store.NewID()}
-	back, err := store.ParseCursor(c.String())
-	if err != nil || !back.CreatedAt.Equal(c.CreatedAt) || back.ID != c.ID {
-		t.Fatalf("round trip %+v → %+v, %v", c, back, err)
-	}
 }
 
 func TestStatsHandBuilt(t *testing.T) {
@@ -440,7 +356,7 @@ func TestStatsHandBuilt(t *testing.T) {
 		}
 		book("spring", time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC))
 
-		f, err := store.ParseDateRange(url.Values{"created_from": {"2026-03-01"}, "created_to": {"2026-03-31"}})
+		f, err := query.ParseDates("2026-03-01", "2026-03-31")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -493,7 +409,7 @@ func TestStatsHandBuilt(t *testing.T) {
 		}
 
 		// without dates: lead 11 and the February booking count too
-		all, err := s.Stats(ctx, store.ListFilter{})
+		all, err := s.Stats(ctx, query.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,7 +419,7 @@ func TestStatsHandBuilt(t *testing.T) {
 		}
 
 		// an empty range: zeros everywhere, rates null
-		empty, err := s.Stats(ctx, store.ListFilter{CreatedFrom: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
+		empty, err := s.Stats(ctx, query.Filter{CreatedFrom: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
 		if err != nil {
 			t.Fatal(err)
 		}

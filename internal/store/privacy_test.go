@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 	"github.com/norsedigital/leads/internal/webhook"
@@ -264,7 +265,7 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 			}
 		}
 		figures := pipelineFigures(t, s)
-		stats, err := s.Stats(ctx, store.ListFilter{})
+		stats, err := s.Stats(ctx, query.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,11 +289,11 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 		if after := pipelineFigures(t, s); after != figures {
 			t.Errorf("statistics changed by the erasure:\nbefore %s\nafter  %s", figures, after)
 		}
-		if after, err := s.Stats(ctx, store.ListFilter{}); err != nil || !reflect.DeepEqual(after, stats) {
+		if after, err := s.Stats(ctx, query.Filter{}); err != nil || !reflect.DeepEqual(after, stats) {
 			t.Errorf("pipeline statistics changed by the erasure (%v):\nbefore %+v\nafter  %+v", err, stats, after)
 		}
 		for _, q := range []string{victim.first, victim.last, victim.email, "Zeb"} {
-			if page, err := s.ListLeads(ctx, store.ListFilter{Query: q}, 10, nil); err != nil || len(page.Items) != 0 {
+			if page, err := s.ListLeads(ctx, query.Filter{Query: q}, 10, nil); err != nil || len(page.Items) != 0 {
 				t.Errorf("search for %q still finds %d leads (%v)", q, len(page.Items), err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 )
 
 // PipelineStats is GET /api/v1/stats/pipeline over the leads created in a date range.
@@ -55,7 +56,7 @@ type StageConversion struct {
 //     directly as lost or disqualified, with no such event, reached no stage.
 //
 // For consecutive stages S → T, the conversion is reached(T) / reached(S).
-func (s *Store) Stats(ctx context.Context, f ListFilter) (PipelineStats, error) {
+func (s *Store) Stats(ctx context.Context, f query.Filter) (PipelineStats, error) {
 	st := PipelineStats{ByStatus: map[lead.Status]int{}, BySource: map[lead.Source]int{},
 		BookingsByCampaign: []CampaignBookings{}, Reached: map[lead.Status]int{}}
 	for _, x := range lead.Statuses {
@@ -64,7 +65,7 @@ func (s *Store) Stats(ctx context.Context, f ListFilter) (PipelineStats, error) 
 	for _, x := range lead.Sources {
 		st.BySource[x] = 0
 	}
-	dates := ListFilter{CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo}
+	dates := query.Filter{CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo}
 
 	// furthest[i] counts the leads whose furthest stage is lead.Pipeline[i]
 	furthest := make([]int, len(lead.Pipeline))
@@ -91,7 +92,7 @@ func (s *Store) Stats(ctx context.Context, f ListFilter) (PipelineStats, error) 
 	left := `SELECT (SELECT MAX(` + stageIndexSQL(from) + `) FROM lead_events e
 	WHERE e.lead_id = leads.id AND e.type = '` + lead.EventStatusChanged + `') AS furthest
 FROM leads`
-	err = s.eachRow(ctx, ListFilter{Statuses: []lead.Status{lead.StatusLost, lead.StatusDisqualified},
+	err = s.eachRow(ctx, query.Filter{Statuses: []lead.Status{lead.StatusLost, lead.StatusDisqualified},
 		CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo},
 		"SELECT furthest, COUNT(*) FROM ("+left, ") x GROUP BY furthest",
 		func(rows *sql.Rows) error {
@@ -162,7 +163,7 @@ FROM leads`
 }
 
 // eachRow runs head + WHERE (f on leads) + tail and calls fn for every row.
-func (s *Store) eachRow(ctx context.Context, f ListFilter, head, tail string, fn func(*sql.Rows) error) error {
+func (s *Store) eachRow(ctx context.Context, f query.Filter, head, tail string, fn func(*sql.Rows) error) error {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	q := head

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/webhook"
 )
 
@@ -206,7 +207,7 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, webhookID string, lim
 		return nil, "", err
 	}
 	if cursor != "" && !validID(cursor) {
-		return nil, "", lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: "cursor", Rule: RuleQueryParameter,
+		return nil, "", lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: "cursor", Rule: query.RuleQueryParameter,
 			Message: "The cursor is not one this API returned."}}})
 	}
 	q := `SELECT id, event, lead_id, status, attempts, last_status_code, last_error, next_attempt_at, created_at, updated_at

@@ -15,6 +15,7 @@ import (
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 	"github.com/norsedigital/leads/internal/web"
@@ -165,7 +166,7 @@ func person(first, last, email, org string) lead.BookingInput {
 // leadByEmail finds the one live lead with email.
 func (s *site) leadByEmail(email string) (lead.Lead, bool) {
 	s.t.Helper()
-	page, err := s.Store.ListLeads(s.t.Context(), store.ListFilter{Query: email}, 10, nil)
+	page, err := s.Store.ListLeads(s.t.Context(), query.Filter{Query: email}, 10, nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/store"
 )
 
 type leadListData struct {
@@ -33,7 +32,7 @@ func (p *Pages) LeadList(w http.ResponseWriter, r *http.Request) {
 		Q: v.Get("q"), Status: v.Get("status"), Source: v.Get("source"),
 		Statuses: lead.Statuses, Sources: lead.Sources}
 	d.Filtered = d.Q != "" || d.Status != "" || d.Source != ""
-	q, err := store.ParseListQuery(v)
+	q, err := parseListQuery(v)
 	var de *lead.Error
 	if errors.As(err, &de) && de.Code == lead.CodeInvalid {
 		for _, is := range de.Issues {

@@ -31,7 +31,7 @@ func (p *Pages) Stats(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	d := statsData{chrome: chrome{Title: "Statistics", Session: sessionOf(r), Nav: "stats"},
 		From: v.Get("created_from"), To: v.Get("created_to")}
-	f, err := store.ParseDateRange(v)
+	f, err := parseDateRange(v)
 	var de *lead.Error
 	if errors.As(err, &de) && de.Code == lead.CodeInvalid {
 		for _, is := range de.Issues {
