@@ -98,7 +98,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			if limited != nil && lead.ErrorCode(limited) != lead.CodeRateLimited {
 				return limited
 			}
-		} else if err := s.d.lockIP(ctx, tx, rateKey); err != nil {
+		} else if err := s.e.lockRateKey(ctx, s, tx, rateKey); err != nil {
 			return err
 		}
 		if idemHash != "" {
@@ -134,46 +134,13 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			ts(now), note, "\n"}
 		eventDetails := `{"booking_id":"` + bookingID + `","source":"` + string(lead.SourceDemoBooking) + `"}`
 		res.BookingID = bookingID
-		var subs []subscription
-		if s.d.writableCTEs() {
-			// on PostgreSQL a booking's time goes to round trips: one statement does what
-			// the five below do
-			var err error
-			res.LeadID, res.EmailQueued, subs, err = s.bookingWrites(ctx, tx, append(upsertArgs,
-				bookingID, nullStr(p.UserAgent), p.ConsentVersion, newID(), eventDetails, newID(), nullStr(rateKey)))
-			if err != nil {
-				return err
-			}
-			res.NewLead = res.LeadID == newLeadID
-		} else {
-			if err := s.txQueryRow(ctx, tx, sqlUpsertLead, upsertArgs...).Scan(&res.LeadID); err != nil {
-				return err
-			}
-			res.NewLead = res.LeadID == newLeadID
-			event := lead.EventBookingLinked
-			if res.NewLead {
-				event = lead.EventCreated
-			}
-			if _, err := s.txExec(ctx, tx, sqlInsertBooking, bookingID, res.LeadID, b.FirstName, b.LastName, b.Email,
-				nullStr(b.Phone), b.OrganizationName, nullStr(b.OrganizationType), nullStr(b.OrganizationSize),
-				nullStr(b.RoleTitle), nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign),
-				nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, ts(now), nullStr(rateKey)); err != nil {
-				return err
-			}
-			if _, err := s.txExec(ctx, tx, insertEventSQL, newID(), res.LeadID, event, lead.ActorPublic, eventDetails, ts(now)); err != nil {
-				return err
-			}
-			if res.NewLead {
-				if _, err := s.txExec(ctx, tx, sqlInsertEmailJob, newID(), res.LeadID, bookingID, ts(now)); err != nil {
-					return err
-				}
-				res.EmailQueued = true
-			}
-			var err error
-			if subs, err = s.liveSubscriptions(ctx, tx); err != nil {
-				return err
-			}
+		written, err := s.e.bookWrites(ctx, s, tx, bookingWrite{upsert: upsertArgs, newLeadID: newLeadID,
+			bookingID: bookingID, p: &p, rateKey: rateKey, eventDetails: eventDetails, now: now})
+		if err != nil {
+			return err
 		}
+		res.LeadID, res.EmailQueued, res.NewLead = written.leadID, written.emailQueued, written.leadID == newLeadID
+		subs := written.subs
 		if !res.NewLead {
 			// The lead row is locked by the upsert until commit, so this check-and-insert
 			// cannot interleave with another booking of the same lead.
@@ -214,21 +181,8 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 // checkRate takes the rate key's lock and refuses the booking when the key already has
 // RateLimit bookings in the window; concurrent bookings of one key see each other.
 func (s *Store) checkRate(ctx context.Context, tx *sql.Tx, p BookingParams, rateKey string, now time.Time) error {
-	rows, err := s.txQuery(ctx, tx, s.d.recentBookingsOfIP(),
-		rateKey, ts(now.Add(-p.RateWindow)))
+	times, err := s.e.recentBookings(ctx, s, tx, rateKey, now.Add(-p.RateWindow))
 	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var times []time.Time
-	for rows.Next() {
-		var t time.Time
-		if err := rows.Scan((*dbTime)(&t)); err != nil {
-			return err
-		}
-		times = append(times, t)
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	if len(times) < p.RateLimit {
@@ -257,7 +211,21 @@ func insertEvent(ctx context.Context, tx *sql.Tx, leadID, typ, actor string, det
 	return err
 }
 
-// The booking statements, prepared once on SQLite (see Store.txExec).
+// scanTimes reads a column of timestamps and closes rows.
+func scanTimes(rows *sql.Rows) ([]time.Time, error) {
+	defer rows.Close()
+	var times []time.Time
+	for rows.Next() {
+		var t time.Time
+		if err := rows.Scan((*dbTime)(&t)); err != nil {
+			return nil, err
+		}
+		times = append(times, t)
+	}
+	return times, rows.Err()
+}
+
+// The booking's shared statements, prepared once on SQLite (see Store.txExec).
 const (
 	sqlIdempotencyGet = `SELECT response, body_hash FROM idempotency_keys WHERE key_hash = $1 AND created_at > $2`
 	sqlUpsertLeadHead = `
@@ -266,14 +234,6 @@ INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, or
 	utm_campaign, ip_address, consent_given, consent_timestamp, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15, $16, TRUE, $17, $17, $17)
 `
-	sqlInsertBooking = `
-INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
-	organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
-	consent_version, consent_timestamp, created_at, rate_key)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19)`
-	sqlInsertEmailJob = `
-INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
-VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`
 	// sqlEmailJobIfDue queues the confirmation of a known lead ($2) unless one was queued
 	// since $5; run after the lead's upsert has locked the lead's row.
 	sqlEmailJobIfDue = `
@@ -284,59 +244,7 @@ WHERE NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = $2 AND created_at > $
 INSERT INTO idempotency_keys (key_hash, response, created_at, body_hash) VALUES ($1, $2, $3, $4)
 ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = excluded.created_at,
 	body_hash = excluded.body_hash`
-	sqlRecentBookingsOfIP = `SELECT created_at FROM bookings WHERE rate_key = $1 AND created_at > $2 ORDER BY created_at`
 )
-
-// sqlBookingWrites is, for engines with data-modifying CTEs, a booking in one statement:
-// the lead's upsert (sqlUpsertLead, $1-$19), the booking ($20 id, $21 user agent, $22
-// consent version), its event ($23 id, $24 details) and, for a new lead, the confirmation
-// email job ($25 id); $26 is the booking's rate key. It answers the lead's id, whether the job was queued and the live
-// webhook subscriptions (one row each; a row with NULLs when none). A known lead's
-// confirmation is decided by sqlEmailJobIfDue, a statement of its own: its snapshot must
-// see the jobs committed by the bookings that held the lead's row before this one.
-var sqlBookingWrites = `
-WITH lead AS (` + sqlUpsertLead + `
-), booking AS (
-	INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
-		organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
-		consent_version, consent_timestamp, created_at, rate_key)
-	SELECT CAST($20 AS UUID), lead.id, $2, $3, $4, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, CAST($21 AS TEXT),
-		CAST($22 AS TEXT), $17, $17, CAST($26 AS TEXT) FROM lead
-), event AS (
-	INSERT INTO lead_events (id, lead_id, type, actor, details, created_at)
-	SELECT CAST($23 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + lead.EventCreated + `' ELSE '` + lead.EventBookingLinked + `' END,
-		'` + lead.ActorPublic + `', CAST($24 AS TEXT), $17 FROM lead
-), job AS (
-	INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
-	SELECT CAST($25 AS UUID), lead.id, CAST($20 AS UUID), 'pending', 0, $17, $17, $17 FROM lead WHERE lead.id = $1
-	RETURNING 1
-)
-SELECT lead.id, EXISTS (SELECT 1 FROM job), webhooks.id, webhooks.events
-FROM lead LEFT JOIN webhooks ON webhooks.active AND webhooks.deleted_at IS NULL`
-
-func (s *Store) bookingWrites(ctx context.Context, tx *sql.Tx, args []any) (leadID string, queued bool, subs []subscription, err error) {
-	rows, err := tx.QueryContext(ctx, sqlBookingWrites, args...)
-	if err != nil {
-		return "", false, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, events sql.NullString
-		if err := rows.Scan(&leadID, &queued, &id, &events); err != nil {
-			return "", false, nil, err
-		}
-		if sub, ok := parseSubscription(id.String, events.String); id.Valid && ok {
-			subs = append(subs, sub)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", false, nil, err
-	}
-	if leadID == "" {
-		return "", false, nil, errors.New("booking: the lead's upsert returned no row")
-	}
-	return leadID, queued, subs, nil
-}
 
 // sqlUpsertLead inserts a booking's lead or links the booking to the live lead with its address.
 var sqlUpsertLead = sqlUpsertLeadHead + linkOnConflict("$18", "$19") + ` RETURNING id`
@@ -364,9 +272,6 @@ ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO UPDATE SET
 	utm_medium        = COALESCE(leads.utm_medium, excluded.utm_medium),
 	utm_campaign      = COALESCE(leads.utm_campaign, excluded.utm_campaign)`
 }
-
-// hotStatements are prepared eagerly after migration.
-var hotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint, sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlEmailJobIfDue, sqlInsertEmailJob, sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL}
 
 // RateKey is what rate_limit_per_ip counts a client address by (SPEC §3.5): an IPv4
 // address as itself, an IPv6 address by its /64 prefix ("2001:db8:1:2::/64"), since one

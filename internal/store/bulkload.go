@@ -34,7 +34,7 @@ const bulkRowsPerStatement = 500
 // batches is ranged over on the calling goroutine: a caller that makes its rows on another
 // goroutine a batch ahead overlaps that work with the engine's.
 func (s *Store) BulkLoad(ctx context.Context, n int, batches iter.Seq[[]BulkRecord]) error {
-	finish, err := s.d.bulkLoad(ctx, s.write)
+	finish, err := s.e.bulkBegin(ctx, s.write)
 	if err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}
@@ -49,7 +49,7 @@ func (s *Store) BulkLoad(ctx context.Context, n int, batches iter.Seq[[]BulkReco
 	})
 	if err != nil {
 		finish(context.WithoutCancel(ctx))
-		if s.d.isUniqueViolation(err) {
+		if s.isUnique(err) {
 			return &lead.Error{Code: lead.CodeConflict, Message: "a lead of the bulk load has the id or email of a lead already stored"}
 		}
 		return fmt.Errorf("bulk load: %w", err)
@@ -81,14 +81,10 @@ func querySchemaObjects(ctx context.Context, tx *sql.Tx, query string, args ...a
 }
 
 // bulkInsert runs insert, which adds leads (with their bookings and events) to the end of
-// the tables in tx, with what slows row-by-row inserts dropped (dialect.bulkDroppable),
-// then builds that again and brings the search index up to date.
+// the tables in tx, with what slows row-by-row inserts dropped (engine.bulkSchema), then
+// builds that again and brings the search index up to date.
 func (s *Store) bulkInsert(ctx context.Context, tx *sql.Tx, rebuild bool, insert func() error) error {
-	objects, err := s.d.bulkDroppable(ctx, tx, rebuild)
-	if err != nil {
-		return err
-	}
-	indexSearch, err := s.d.bulkIndexSearch(ctx, tx)
+	objects, indexSearch, err := s.e.bulkSchema(ctx, tx, rebuild)
 	if err != nil {
 		return err
 	}
@@ -214,7 +210,7 @@ func (s *Store) flushRows(ctx context.Context, tx *sql.Tx, t *bulkTable) error {
 	if len(t.args) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, s.multiRowInsert(t.head, t.width, len(t.args)/t.width), s.d.unpreparedArgs(t.args)...)
+	_, err := tx.ExecContext(ctx, s.multiRowInsert(t.head, t.width, len(t.args)/t.width), s.e.unpreparedArgs(t.args)...)
 	t.args = t.args[:0]
 	return err
 }

@@ -22,127 +22,9 @@ type EmailJob struct {
 
 // ClaimEmailJobs leases up to limit due jobs to the caller for lease. A job whose lease ran
 // out (its worker crashed) is due again: that is the one way an email can go out twice.
+// A job whose lead was erased while it was queued is cancelled (engine.claimEmailJobs).
 func (s *Store) ClaimEmailJobs(ctx context.Context, limit int, lease time.Duration) ([]EmailJob, error) {
-	now := s.now().UTC()
-	claim := `
-UPDATE email_jobs SET status = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2
-WHERE id IN (
-	SELECT id FROM email_jobs
-	WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)
-	ORDER BY run_at LIMIT $3 ` + s.d.skipLocked() + `)
-RETURNING id, lead_id, booking_id, attempts, created_at`
-	if s.d.writableCTEs() {
-		return s.claimEmailJobsWithRecipients(ctx, claim, now, lease, limit)
-	}
-	var jobs []EmailJob
-	lockedUntil := ts(now.Add(lease))
-	err := s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		jobs = jobs[:0]
-		rows, err := tx.QueryContext(ctx, claim, lockedUntil, ts(now), limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			j := EmailJob{lockedUntil: lockedUntil}
-			if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt)); err != nil {
-				return err
-			}
-			jobs = append(jobs, j)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		if len(jobs) == 0 {
-			return nil
-		}
-		// the recipients, in one read for the batch
-		ids := make([]any, len(jobs))
-		for i, j := range jobs {
-			ids[i] = j.LeadID
-		}
-		rows, err = tx.QueryContext(ctx, `SELECT id, email, first_name, anonymized_at FROM leads WHERE id IN (`+s.paramList(1, len(ids))+`)`, ids...)
-		if err != nil {
-			return err
-		}
-		type recipient struct {
-			to, first  string
-			anonymized bool
-		}
-		recipients := map[string]recipient{}
-		for rows.Next() {
-			var id string
-			var r recipient
-			var anonymized nullTime
-			if err := rows.Scan(&id, &r.to, &r.first, &anonymized); err != nil {
-				return err
-			}
-			r.anonymized = anonymized.Valid
-			recipients[id] = r
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-		live := jobs[:0]
-		for _, j := range jobs {
-			r, ok := recipients[j.LeadID]
-			if !ok || r.anonymized {
-				// erased while queued: nobody to write to any more
-				if _, err := tx.ExecContext(ctx, sqlCancelEmailJob, j.ID, ts(now)); err != nil {
-					return err
-				}
-				continue
-			}
-			j.To, j.FirstName = r.to, r.first
-			live = append(live, j)
-		}
-		jobs = live
-		return nil
-	})
-	return jobs, err
-}
-
-// claimEmailJobsWithRecipients claims and reads the recipients in one statement, on its
-// own: the claim is atomic by itself (SKIP LOCKED), and under load the worker claims after
-// nearly every booking, so its round trips count. A job whose lead was erased while it
-// was queued is cancelled.
-func (s *Store) claimEmailJobsWithRecipients(ctx context.Context, claim string, now time.Time, lease time.Duration, limit int) ([]EmailJob, error) {
-	lockedUntil := ts(now.Add(lease))
-	rows, err := s.write.QueryContext(ctx, `WITH claimed AS (`+claim+`)
-		SELECT claimed.id, claimed.lead_id, claimed.booking_id, claimed.attempts, claimed.created_at,
-			leads.email, leads.first_name, leads.anonymized_at IS NOT NULL
-		FROM claimed JOIN leads ON leads.id = claimed.lead_id`, lockedUntil, ts(now), limit)
-	if err != nil {
-		return nil, s.mapErr(err)
-	}
-	defer rows.Close()
-	var jobs []EmailJob
-	var erased []string
-	for rows.Next() {
-		j := EmailJob{lockedUntil: lockedUntil}
-		var anonymized bool
-		if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt), &j.To, &j.FirstName, &anonymized); err != nil {
-			return nil, s.mapErr(err)
-		}
-		if anonymized {
-			erased = append(erased, j.ID)
-			continue
-		}
-		jobs = append(jobs, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.mapErr(err)
-	}
-	rows.Close()
-	for _, id := range erased {
-		// nobody to write to any more
-		if _, err := s.write.ExecContext(ctx, sqlCancelEmailJob, id, ts(now)); err != nil {
-			return nil, s.mapErr(err)
-		}
-	}
-	return jobs, nil
+	return s.e.claimEmailJobs(ctx, s, s.now().UTC(), lease, limit)
 }
 
 const sqlCancelEmailJob = `UPDATE email_jobs SET status = 'cancelled', locked_until = NULL, updated_at = $2 WHERE id = $1`
@@ -206,7 +88,7 @@ func (s *Store) EmailJobCounts(ctx context.Context) (map[string]int, error) {
 	return counts, rows.Err()
 }
 
-// paramList is the placeholders of n arguments numbered from first (dialect.bulkParam):
+// paramList is the placeholders of n arguments numbered from first (engine.bulkParam):
 // "$3, $4" or "?, ?".
 func (s *Store) paramList(first, n int) string {
 	var b strings.Builder
@@ -214,7 +96,7 @@ func (s *Store) paramList(first, n int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(s.d.bulkParam(first + i))
+		b.WriteString(s.e.bulkParam(first + i))
 	}
 	return b.String()
 }

@@ -49,13 +49,16 @@ const (
 )
 
 // inGroupTx runs fn in a transaction that, on SQLite, it may share with other writes
-// waiting at the same time (groupCommit); fn runs under its own savepoint and its error
-// rolls back only its own writes. It returns once the transaction has committed (nil) or
-// failed. fn must not keep what it computed when an error is returned.
+// waiting at the same time (engine.writeTx). It returns once the transaction has committed
+// (nil) or failed. fn must not keep what it computed when an error is returned.
 func (s *Store) inGroupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	if !s.d.groupCommit() {
-		return s.inTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
-	}
+	return s.e.writeTx(ctx, s, fn)
+}
+
+// groupTx runs fn in a transaction shared with the other writes waiting at the same time
+// (groupCommit), under its own savepoint: its error rolls back only its own writes. It
+// returns once the transaction has committed (nil) or failed. SQLite's writeTx.
+func (s *Store) groupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	w := &groupedWrite{ctx: ctx, fn: fn, done: make(chan struct{})}
 	s.group.mu.Lock()
 	if s.group.closed {
@@ -88,17 +91,10 @@ func (s *Store) flushGroups() {
 	s.group.active.Wait()
 }
 
-// execGrouped runs one statement on its own: sharing a commit on SQLite (inGroupTx), in a
-// single round trip elsewhere.
+// execGrouped runs one statement on its own: sharing a commit on SQLite, in a single
+// round trip on PostgreSQL (engine.writeExec).
 func (s *Store) execGrouped(ctx context.Context, query string, args ...any) error {
-	if !s.d.groupCommit() {
-		_, err := s.write.ExecContext(ctx, query, args...)
-		return s.mapErr(err)
-	}
-	return s.inGroupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.txExec(ctx, tx, query, args...)
-		return err
-	})
+	return s.e.writeExec(ctx, s, query, args...)
 }
 
 // commitGroups commits groups of waiting writes until none waits.

@@ -181,7 +181,7 @@ func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, rows []importRow
 		args = append(args, row...)
 	}
 	q.WriteString(` ON CONFLICT (email_normalized) WHERE anonymized_at IS NULL DO NOTHING RETURNING ` + leadColumns)
-	res, err := tx.QueryContext(ctx, q.String(), s.d.unpreparedArgs(args)...)
+	res, err := tx.QueryContext(ctx, q.String(), s.e.unpreparedArgs(args)...)
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ RETURNING `+leadColumns, args...))
 // PostgreSQL 65535).
 const maxStmtParams = 30000
 
-// insertMany runs prefix followed by one "($1, …)" group per row (dialect.bulkParam), in
+// insertMany runs prefix followed by one "($1, …)" group per row (engine.bulkParam), in
 // statements of at most maxStmtParams arguments.
 func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, prefix string, width int, rows [][]any) error {
 	per := max(1, maxStmtParams/width)
@@ -228,7 +228,7 @@ func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, prefix string, width
 		for _, row := range chunk {
 			args = append(args, row...)
 		}
-		if _, err := tx.ExecContext(ctx, s.multiRowInsert(prefix, width, len(chunk)), s.d.unpreparedArgs(args)...); err != nil {
+		if _, err := tx.ExecContext(ctx, s.multiRowInsert(prefix, width, len(chunk)), s.e.unpreparedArgs(args)...); err != nil {
 			return err
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/lead/query"
@@ -27,10 +25,11 @@ func (s *Store) ListLeads(ctx context.Context, f query.Filter, limit int, after 
 	if limit < 1 || limit > query.MaxLimit {
 		limit = query.DefaultLimit
 	}
-	page, err := s.listPage(ctx, f, limit+1, after)
+	items, err := s.e.listPage(ctx, s, f, after, limit+1)
 	if err != nil {
 		return LeadPage{}, s.mapErr(err)
 	}
+	page := LeadPage{Items: items}
 	if page.Items == nil {
 		page.Items = []lead.Lead{} // an empty page is [] in JSON, never null, whichever path found it
 	}
@@ -42,41 +41,32 @@ func (s *Store) ListLeads(ctx context.Context, f query.Filter, limit int, after 
 	return page, nil
 }
 
-// listPage returns up to k leads: limit+1, to know whether there is a next page.
-func (s *Store) listPage(ctx context.Context, f query.Filter, k int, after *query.Cursor) (LeadPage, error) {
-	common := false
-	if f.Query != "" {
-		items, ok, err := s.d.searchPage(ctx, s.read, f, after, k)
-		if err != nil || ok {
-			return LeadPage{Items: items}, err
-		}
-		if common, err = s.d.commonTerm(ctx, s.read, f.Query); err != nil {
-			return LeadPage{}, err
-		}
-	}
+// listQuery runs the generic list query for up to k leads; common is the engine's verdict
+// on the search term (see engine.searchCond).
+func (s *Store) listQuery(ctx context.Context, f query.Filter, after *query.Cursor, k int, common bool) ([]lead.Lead, error) {
 	query, args := s.listSQL(leadColumns, f, after, k, common)
-	rows, err := s.read.QueryContext(ctx, query, s.d.unpreparedArgs(args)...)
+	rows, err := s.read.QueryContext(ctx, query, s.e.unpreparedArgs(args)...)
 	if err != nil {
-		return LeadPage{}, err
+		return nil, err
 	}
 	defer rows.Close()
-	page := LeadPage{Items: make([]lead.Lead, 0, min(k, 64))}
+	items := make([]lead.Lead, 0, min(k, 64))
 	for rows.Next() {
 		l, err := scanLead(rows)
 		if err != nil {
-			return LeadPage{}, err
+			return nil, err
 		}
-		page.Items = append(page.Items, l)
+		items = append(items, l)
 	}
-	return page, rows.Err()
+	return items, rows.Err()
 }
 
 // ExportLeads calls fn for every lead matching f, newest first, straight from the database
 // cursor: one row in memory at a time, whatever the size. The whole export reads one
 // snapshot. fn's *lead.Lead is reused between calls; an error from fn stops the export.
 func (s *Store) ExportLeads(ctx context.Context, f query.Filter, fn func(*lead.Lead) error) error {
-	query, args := s.listSQL(exportColumns(s.d), f, nil, 0, false)
-	rows, err := s.read.QueryContext(ctx, query, s.d.unpreparedArgs(args)...)
+	query, args := s.listSQL(exportColumns(s.e), f, nil, 0, false)
+	rows, err := s.read.QueryContext(ctx, query, s.e.unpreparedArgs(args)...)
 	if err != nil {
 		return s.mapErr(err)
 	}
@@ -94,7 +84,7 @@ func (s *Store) ExportLeads(ctx context.Context, f query.Filter, fn func(*lead.L
 }
 
 // listSQL builds the list query selecting cols (leadColumns, in scanLead's order); limit 0
-// means no limit. common is the dialect's verdict on the search term (dialect.commonTerm).
+// means no limit. common is the engine's verdict on the search term (engine.searchCond).
 func (s *Store) listSQL(cols string, f query.Filter, after *query.Cursor, limit int, common bool) (string, []any) {
 	var args []any
 	arg := func(v any) string {
@@ -109,7 +99,7 @@ func (s *Store) listSQL(cols string, f query.Filter, after *query.Cursor, limit 
 	if arms {
 		g.Statuses = nil
 	}
-	where := filterSQL(s.d, g, common, arg)
+	where := filterSQL(s.e, g, common, arg)
 	if after != nil {
 		where = append(where, cursorSQL(after, arg))
 	}
@@ -129,10 +119,10 @@ func (s *Store) listSQL(cols string, f query.Filter, after *query.Cursor, limit 
 	return "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") AS merged" + order + lim, args
 }
 
-// exportColumns is leadColumns with the timestamps read as the dialect reads them fastest
+// exportColumns is leadColumns with the timestamps read as the engine reads them fastest
 // in bulk (SQLite: as text; its driver would otherwise try one time layout after another
 // on every value of a DATETIME column).
-func exportColumns(d dialect) string {
+func exportColumns(d engine) string {
 	cols := strings.Split(leadColumns, ",")
 	for i, c := range cols {
 		switch c = strings.TrimSpace(c); c {
@@ -162,7 +152,7 @@ func selectLeads(cols string, where []string) string {
 }
 
 // filterSQL turns f into WHERE conditions on leads (and bookings, for the dates).
-func filterSQL(d dialect, f query.Filter, common bool, arg func(any) string) []string {
+func filterSQL(d engine, f query.Filter, common bool, arg func(any) string) []string {
 	var where []string
 	in := func(col string, vals []string) string {
 		ph := make([]string, len(vals))
@@ -200,36 +190,6 @@ func strs[T ~string](list []T) []string {
 	out := make([]string, len(list))
 	for i, v := range list {
 		out[i] = string(v)
-	}
-	return out
-}
-
-// escapeLike makes every character of s literal in a LIKE pattern with ESCAPE '\'.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// caseVariants returns s with its non-ASCII letters in every case (SQLite's LIKE already
-// folds ASCII), or nil when there would be more than 16.
-func caseVariants(s string) []string {
-	out := []string{""}
-	for _, r := range s {
-		forms := []rune{r}
-		if r >= utf8.RuneSelf {
-			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-				forms = append(forms, f)
-			}
-		}
-		var next []string
-		for _, prefix := range out {
-			for _, f := range forms {
-				next = append(next, prefix+string(f))
-			}
-		}
-		if len(next) > 16 {
-			return nil
-		}
-		out = next
 	}
 	return out
 }

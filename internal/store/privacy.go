@@ -45,10 +45,10 @@ func (s *Store) AnonymizeLead(ctx context.Context, id, actor string) (lead.Lead,
 }
 
 // afterErasure makes a committed erasure reach every file of the database (see
-// dialect.afterErasure). The erasure itself stands either way; an error here is an
+// engine.afterErasure). The erasure itself stands either way; an error here is an
 // internal one for the caller to report.
 func (s *Store) afterErasure(ctx context.Context) error {
-	return s.mapErr(s.d.afterErasure(ctx, s.write))
+	return s.mapErr(s.e.afterErasure(ctx, s.write))
 }
 
 // AnonymizeByEmail anonymizes the live lead whose normalized email matches, and reports
@@ -93,7 +93,7 @@ func (s *Store) anonymize(ctx context.Context, tx *sql.Tx, id, actor string) (l 
 	now := ts(t)
 	// the row lock makes a concurrent erasure wait here and then find anonymized_at set
 	var anonymized nullTime
-	err = tx.QueryRowContext(ctx, `SELECT anonymized_at FROM leads WHERE id = $1 `+s.d.forUpdate(), id).Scan(&anonymized)
+	err = tx.QueryRowContext(ctx, `SELECT anonymized_at FROM leads WHERE id = $1 `+s.e.forUpdate(), id).Scan(&anonymized)
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, false, lead.ErrNotFound
 	}

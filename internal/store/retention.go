@@ -32,7 +32,7 @@ func (s *Store) ClearExpiredIPs(ctx context.Context, cutoff time.Time, limit int
 	var b RetentionBatch
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		b = RetentionBatch{}
-		ok, err := s.d.tryLock(ctx, tx, RetentionLockKey)
+		ok, err := s.e.tryLock(ctx, tx, RetentionLockKey)
 		if err != nil {
 			return err
 		}

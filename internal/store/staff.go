@@ -55,7 +55,7 @@ RETURNING `+leadColumns,
 				ptrArg(l.IPAddress), ts(*l.ConsentTimestamp), ts(now))
 			var err error
 			if out, err = scanLead(row); err != nil {
-				if s.d.isUniqueViolation(err) {
+				if s.isUnique(err) {
 					return emailTaken{normalized}
 				}
 				return err
@@ -145,7 +145,7 @@ RETURNING `+leadColumns,
 				switch {
 				case errors.Is(err, sql.ErrNoRows):
 					return errRowMoved
-				case s.d.isUniqueViolation(err):
+				case s.isUnique(err):
 					return emailTaken{lead.NormalizeEmail(next.Email)}
 				}
 				return err
@@ -280,7 +280,7 @@ FROM bookings WHERE lead_id = $1 ORDER BY created_at DESC, id DESC`, leadID)
 
 // lockLead reads a lead inside tx, locked until commit, or returns lead.ErrNotFound.
 func (s *Store) lockLead(ctx context.Context, tx *sql.Tx, id string) (lead.Lead, error) {
-	l, err := scanLead(tx.QueryRowContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE id = $1 `+s.d.forUpdate(), id))
+	l, err := scanLead(tx.QueryRowContext(ctx, `SELECT `+leadColumns+` FROM leads WHERE id = $1 `+s.e.forUpdate(), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, lead.ErrNotFound
 	}

@@ -88,7 +88,7 @@ func (s *Store) Stats(ctx context.Context, f query.Filter) (PipelineStats, error
 		return st, err
 	}
 
-	from := s.d.jsonText("e.details", "from")
+	from := s.e.jsonText("e.details", "from")
 	left := `SELECT (SELECT MAX(` + stageIndexSQL(from) + `) FROM lead_events e
 	WHERE e.lead_id = leads.id AND e.type = '` + lead.EventStatusChanged + `') AS furthest
 FROM leads`
@@ -128,7 +128,7 @@ FROM leads`
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	q := "SELECT utm_campaign, COUNT(*) FROM bookings"
-	if where := filterSQL(s.d, dates, false, arg); len(where) > 0 {
+	if where := filterSQL(s.e, dates, false, arg); len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	rows, err := s.read.QueryContext(ctx, q+" GROUP BY utm_campaign", args...)
@@ -167,7 +167,7 @@ func (s *Store) eachRow(ctx context.Context, f query.Filter, head, tail string, 
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	q := head
-	if where := filterSQL(s.d, f, false, arg); len(where) > 0 {
+	if where := filterSQL(s.e, f, false, arg); len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	rows, err := s.read.QueryContext(ctx, q+" "+tail, args...)

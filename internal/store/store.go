@@ -15,12 +15,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 )
 
 // Store is safe for concurrent use. Two Stores may share one database.
 type Store struct {
-	d     dialect
+	e     engine
 	write *sql.DB // transactions and writes (one connection on SQLite)
 	read  *sql.DB // reads outside transactions
 	now   func() time.Time
@@ -28,7 +27,7 @@ type Store struct {
 	// other instances find it on their next poll.
 	jobsReady chan struct{}
 	// stmts caches statements prepared on the SQLite write connection (see txExec).
-	stmts sync.Map // query → *sql.Stmt
+	stmts sync.Map // query → *sql.Stmt, prepared by the engine
 	group groupCommit
 }
 
@@ -41,17 +40,17 @@ type Options struct {
 // Open connects to the database named by rawURL (sqlite:path or postgres://…) and checks
 // that it answers. It does not migrate: call Migrate.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
-	d, write, read, err := openDB(rawURL)
+	e, write, read, err := openDB(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{d: d, write: write, read: read, now: opts.Now, jobsReady: make(chan struct{}, 1)}
+	s := &Store{e: e, write: write, read: read, now: opts.Now, jobsReady: make(chan struct{}, 1)}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if err := write.PingContext(ctx); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("open %s database: %w", d.name(), err)
+		return nil, fmt.Errorf("open %s database: %w", e.name(), err)
 	}
 	return s, nil
 }
@@ -73,7 +72,7 @@ func (s *Store) Close() error {
 func (s *Store) Now() time.Time { return s.now() }
 
 // Engine names the database engine: "sqlite" or "postgres".
-func (s *Store) Engine() string { return s.d.name() }
+func (s *Store) Engine() string { return s.e.name() }
 
 // DB exposes the write pool for tests and benchmarks that need raw SQL (baselines,
 // checking triggers). Application code never uses it.
@@ -89,18 +88,7 @@ func (s *Store) notifyJobs() {
 	}
 }
 
-func (s *Store) provider() (*goose.Provider, error) {
-	var opts []goose.ProviderOption
-	if s.d.name() == "postgres" {
-		// several instances may start at once on one database: one migrates, the others wait
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	return goose.NewProvider(s.d.gooseDialect(), s.write, s.d.migrations(), opts...)
-}
+func (s *Store) provider() (*goose.Provider, error) { return s.e.migrator(s.write) }
 
 // Migrate applies every pending migration and returns how many ran.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
@@ -112,7 +100,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return len(res), fmt.Errorf("migrate: %w", err)
 	}
-	return len(res), s.prepareHot(ctx)
+	return len(res), s.e.afterMigrate(ctx, s)
 }
 
 // Ready reports nil when the database answers and has no pending migration.
@@ -148,9 +136,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.mapErr(tx.Commit())
 }
 
-// txExec and txQueryRow run hot-path statements. On SQLite they use statements prepared once
-// on the single write connection: parsing SQL was a quarter of a booking's CPU time. pgx
-// caches prepared statements by itself, so PostgreSQL takes the plain path.
+// txExec and txQueryRow run hot-path statements: with the statement prepared by the
+// engine's afterMigrate (SQLite, on its single write connection) when there is one, plain
+// otherwise (pgx caches prepared statements by itself).
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
 	st, err := s.prepared(ctx, query)
 	if err != nil || st == nil {
@@ -182,34 +170,12 @@ func (s *Store) txQuery(ctx context.Context, tx *sql.Tx, query string, args ...a
 }
 
 func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if s.d.name() != "sqlite" {
-		return nil, nil
-	}
-	// Never prepared here: inside a transaction the one write connection is taken, and
-	// preparing on the pool would wait for it forever. prepareHot fills the cache.
+	// Never prepared here: inside a transaction the one SQLite write connection is taken,
+	// and preparing on the pool would wait for it forever. afterMigrate fills the cache.
 	if st, ok := s.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
 	return nil, nil
-}
-
-// prepareHot prepares the booking statements on the SQLite write connection; it runs after
-// migration, when the tables exist and no transaction holds the connection.
-func (s *Store) prepareHot(ctx context.Context) error {
-	if s.d.name() != "sqlite" {
-		return nil
-	}
-	for _, q := range hotStatements {
-		if _, ok := s.stmts.Load(q); ok {
-			continue
-		}
-		st, err := s.write.PrepareContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		s.stmts.Store(q, st)
-	}
-	return nil
 }
 
 // mapErr turns driver failures that a client can act on into domain errors; everything
@@ -218,14 +184,18 @@ func (s *Store) mapErr(err error) error {
 	if err == nil || lead.ErrorCode(err) != "" {
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) || s.d.isUnavailable(err) {
+	class := s.e.classify(err)
+	if errors.Is(err, context.DeadlineExceeded) || class == errUnavailable {
 		return &lead.Error{Code: lead.CodeUnavailable, Message: "the database is unavailable, try again shortly"}
 	}
-	if s.d.isDeleteRefused(err) {
+	if class == errDeleteRefused {
 		return &lead.Error{Code: lead.CodeNotAllowed, Rule: lead.RuleSoftDeleteOnly, Message: "leads are never deleted"}
 	}
 	return err
 }
+
+// isUnique reports whether err is a unique index's refusal.
+func (s *Store) isUnique(err error) bool { return err != nil && s.e.classify(err) == errUnique }
 
 // tsLayout is fixed-width so that SQLite's text timestamps sort in time order.
 const tsLayout = "2006-01-02T15:04:05.000000Z"

@@ -49,7 +49,7 @@ func (s *Store) CreateToken(ctx context.Context, name string, role lead.Role) (s
 	t := Token{ID: newID(), Name: name, Role: role, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
 	_, err := s.write.ExecContext(ctx, `INSERT INTO api_tokens (id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		t.ID, t.Name, string(t.Role), HashToken(raw), ts(t.CreatedAt))
-	if s.d.isUniqueViolation(err) {
+	if s.isUnique(err) {
 		return "", Token{}, lead.Errorf(lead.CodeConflict, "a live token with this name already exists")
 	}
 	if err != nil {

@@ -284,32 +284,10 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, limit int, lease tim
 	now := s.now().UTC()
 	var out []WebhookDelivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `
-UPDATE webhook_deliveries SET status = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2
-WHERE id IN (
-	SELECT id FROM webhook_deliveries
-	WHERE ((status = 'pending' AND next_attempt_at <= $2) OR (status = 'running' AND locked_until < $2))
-		AND webhook_id IN (SELECT id FROM webhooks WHERE active AND deleted_at IS NULL)
-	ORDER BY next_attempt_at LIMIT $3 `+s.d.skipLocked()+`)
-RETURNING id, webhook_id, event, payload, attempts, queued_at`, ts(now.Add(lease)), ts(now), limit)
-		if err != nil {
+		var err error
+		if out, err = s.e.claimWebhookDeliveries(ctx, tx, now, lease, limit); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var d WebhookDelivery
-			var payload string
-			if err := rows.Scan(&d.ID, &d.WebhookID, &d.Event, &payload, &d.Attempts, (*dbTime)(&d.QueuedAt)); err != nil {
-				return err
-			}
-			d.Payload = []byte(payload)
-			out = append(out, d)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
 		type target struct{ url, secret string }
 		targets := map[string]target{}
 		for i, d := range out {
@@ -325,6 +303,22 @@ RETURNING id, webhook_id, event, payload, attempts, queued_at`, ts(now.Add(lease
 		return nil
 	})
 	return out, err
+}
+
+// scanClaimedDeliveries reads the rows of engine.claimWebhookDeliveries's claim and closes them.
+func scanClaimedDeliveries(rows *sql.Rows) ([]WebhookDelivery, error) {
+	defer rows.Close()
+	var out []WebhookDelivery
+	for rows.Next() {
+		var d WebhookDelivery
+		var payload string
+		if err := rows.Scan(&d.ID, &d.WebhookID, &d.Event, &payload, &d.Attempts, (*dbTime)(&d.QueuedAt)); err != nil {
+			return nil, err
+		}
+		d.Payload = []byte(payload)
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // CompleteWebhookDelivery marks the claimed attempt (the delivery's attempts count when it
@@ -381,10 +375,12 @@ type subscription struct {
 	events []string
 }
 
+const sqlLiveSubscriptions = `SELECT id, events FROM webhooks WHERE active AND deleted_at IS NULL`
+
 // liveSubscriptions reads, inside tx, the active subscriptions.
 // It runs on every booking, so it takes the prepared-statement path.
 func (s *Store) liveSubscriptions(ctx context.Context, tx *sql.Tx) ([]subscription, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT id, events FROM webhooks WHERE active AND deleted_at IS NULL`)
+	rows, err := s.txQuery(ctx, tx, sqlLiveSubscriptions)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+// postgresEngine is the engine of PostgreSQL: many writers at once, row locks, SKIP LOCKED,
+// advisory locks and data-modifying CTEs, so that a write costs few round trips.
+type postgresEngine struct{}
+
+func openPostgres(rawURL string) (engine, *sql.DB, *sql.DB, error) {
+	// A server that does not answer must fail a request in seconds (503), not after the
+	// operating system's TCP timeout; the URL may set its own connect_timeout.
+	if u, err := url.Parse(rawURL); err == nil && !u.Query().Has("connect_timeout") {
+		q := u.Query()
+		q.Set("connect_timeout", "5")
+		u.RawQuery = q.Encode()
+		rawURL = u.String()
+	}
+	db, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// several instances share one server (max_connections 100 by default); 2 cores here
+	// gain nothing from more concurrent transactions than this
+	db.SetMaxOpenConns(24)
+	db.SetMaxIdleConns(24)
+	return postgresEngine{}, db, db, nil
+}
+
+func (postgresEngine) name() string { return "postgres" }
+
+// Several instances may start at once on one database: one migrates, the others wait.
+func (postgresEngine) migrator(db *sql.DB) (*goose.Provider, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(migrations, "migrations/postgres")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
+}
+
+// pgx prepares and caches each statement by itself.
+func (postgresEngine) afterMigrate(context.Context, *Store) error { return nil }
+
+// Transactions run in parallel, each in its own.
+func (postgresEngine) writeTx(ctx context.Context, s *Store, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
+}
+
+func (postgresEngine) writeExec(ctx context.Context, s *Store, query string, args ...any) error {
+	_, err := s.write.ExecContext(ctx, query, args...)
+	return s.mapErr(err)
+}
+
+func (postgresEngine) lockRateKey(ctx context.Context, _ *Store, tx *sql.Tx, key string) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7236))`, key)
+	return err
+}
+
+// lock_ip_recent_bookings (00007_lock_ip.sql) takes lockRateKey's lock and reads the
+// window in one round trip.
+func (postgresEngine) recentBookings(ctx context.Context, _ *Store, tx *sql.Tx, key string, since time.Time) ([]time.Time, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT lock_ip_recent_bookings($1, $2)`, key, ts(since))
+	if err != nil {
+		return nil, err
+	}
+	return scanTimes(rows)
+}
+
+// sqlBookingWrites is a booking in one statement, since on PostgreSQL a booking's time
+// goes to round trips: the lead's upsert (sqlUpsertLead, $1-$19), the booking ($20 id,
+// $21 user agent, $22 consent version), its event ($23 id, $24 details) and, for a new
+// lead, the confirmation email job ($25 id); $26 is the booking's rate key. It answers the
+// lead's id, whether the job was queued and the live webhook subscriptions (one row each;
+// a row with NULLs when none). A known lead's confirmation is decided by sqlEmailJobIfDue,
+// a statement of its own: its snapshot must see the jobs committed by the bookings that
+// held the lead's row before this one.
+var sqlBookingWrites = `
+WITH lead AS (` + sqlUpsertLead + `
+), booking AS (
+	INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
+		organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
+		consent_version, consent_timestamp, created_at, rate_key)
+	SELECT CAST($20 AS UUID), lead.id, $2, $3, $4, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, CAST($21 AS TEXT),
+		CAST($22 AS TEXT), $17, $17, CAST($26 AS TEXT) FROM lead
+), event AS (
+	INSERT INTO lead_events (id, lead_id, type, actor, details, created_at)
+	SELECT CAST($23 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + lead.EventCreated + `' ELSE '` + lead.EventBookingLinked + `' END,
+		'` + lead.ActorPublic + `', CAST($24 AS TEXT), $17 FROM lead
+), job AS (
+	INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
+	SELECT CAST($25 AS UUID), lead.id, CAST($20 AS UUID), 'pending', 0, $17, $17, $17 FROM lead WHERE lead.id = $1
+	RETURNING 1
+)
+SELECT lead.id, EXISTS (SELECT 1 FROM job), webhooks.id, webhooks.events
+FROM lead LEFT JOIN webhooks ON webhooks.active AND webhooks.deleted_at IS NULL`
+
+func (postgresEngine) bookWrites(ctx context.Context, _ *Store, tx *sql.Tx, w bookingWrite) (bookingWritten, error) {
+	var out bookingWritten
+	rows, err := tx.QueryContext(ctx, sqlBookingWrites, append(w.upsert,
+		w.bookingID, nullStr(w.p.UserAgent), w.p.ConsentVersion, newID(), w.eventDetails, newID(), nullStr(w.rateKey))...)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, events sql.NullString
+		if err := rows.Scan(&out.leadID, &out.emailQueued, &id, &events); err != nil {
+			return bookingWritten{}, err
+		}
+		if sub, ok := parseSubscription(id.String, events.String); id.Valid && ok {
+			out.subs = append(out.subs, sub)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return bookingWritten{}, err
+	}
+	if out.leadID == "" {
+		return bookingWritten{}, errors.New("booking: the lead's upsert returned no row")
+	}
+	return out, nil
+}
+
+// The claim and the recipients in one statement, on its own: the claim is atomic by
+// itself (SKIP LOCKED), and under load the worker claims after nearly every booking, so
+// its round trips count. A job whose lead was erased while it was queued is cancelled.
+func (postgresEngine) claimEmailJobs(ctx context.Context, s *Store, now time.Time, lease time.Duration, limit int) ([]EmailJob, error) {
+	lockedUntil := ts(now.Add(lease))
+	rows, err := s.write.QueryContext(ctx, `
+WITH claimed AS (
+	UPDATE email_jobs SET status = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2
+	WHERE id IN (
+		SELECT id FROM email_jobs
+		WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)
+		ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+	RETURNING id, lead_id, booking_id, attempts, created_at)
+SELECT claimed.id, claimed.lead_id, claimed.booking_id, claimed.attempts, claimed.created_at,
+	leads.email, leads.first_name, leads.anonymized_at IS NOT NULL
+FROM claimed JOIN leads ON leads.id = claimed.lead_id`, lockedUntil, ts(now), limit)
+	if err != nil {
+		return nil, s.mapErr(err)
+	}
+	defer rows.Close()
+	var jobs []EmailJob
+	var erased []string
+	for rows.Next() {
+		j := EmailJob{lockedUntil: lockedUntil}
+		var anonymized bool
+		if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt), &j.To, &j.FirstName, &anonymized); err != nil {
+			return nil, s.mapErr(err)
+		}
+		if anonymized {
+			erased = append(erased, j.ID)
+			continue
+		}
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.mapErr(err)
+	}
+	rows.Close()
+	for _, id := range erased {
+		// nobody to write to any more
+		if _, err := s.write.ExecContext(ctx, sqlCancelEmailJob, id, ts(now)); err != nil {
+			return nil, s.mapErr(err)
+		}
+	}
+	return jobs, nil
+}
+
+func (postgresEngine) claimWebhookDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error) {
+	rows, err := tx.QueryContext(ctx, `
+UPDATE webhook_deliveries SET status = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2
+WHERE id IN (
+	SELECT id FROM webhook_deliveries
+	WHERE ((status = 'pending' AND next_attempt_at <= $2) OR (status = 'running' AND locked_until < $2))
+		AND webhook_id IN (SELECT id FROM webhooks WHERE active AND deleted_at IS NULL)
+	ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+RETURNING id, webhook_id, event, payload, attempts, queued_at`, ts(now.Add(lease)), ts(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanClaimedDeliveries(rows)
+}
+
+// A GIN index cannot hand out rows in created_at order: the generic query it is, whose
+// plan PostgreSQL picks for the term's own values (see unpreparedArgs): the trigram index
+// for a rare term, the created_at walk for a common one.
+func (postgresEngine) listPage(ctx context.Context, s *Store, f query.Filter, after *query.Cursor, k int) ([]lead.Lead, error) {
+	return s.listQuery(ctx, f, after, k, false)
+}
+
+func (postgresEngine) tryLock(ctx context.Context, tx *sql.Tx, key int64) (bool, error) {
+	var ok bool
+	err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, key).Scan(&ok)
+	return ok, err
+}
+
+func (postgresEngine) afterErasure(context.Context, *sql.DB) error { return nil }
+
+// Autovacuum would analyze the new rows soon anyway; doing it now gives the list and search
+// queries their right plans (trigram index or not) from the first query on.
+func (postgresEngine) bulkBegin(ctx context.Context, db *sql.DB) (func(context.Context) error, error) {
+	return func(ctx context.Context) error {
+		_, err := db.ExecContext(ctx, `ANALYZE leads, bookings, lead_events`)
+		return err
+	}, nil
+}
+
+// Constraint indexes (primary keys) stay; the trigram GIN index is one of the rebuilt, and
+// otherwise keeps up by itself.
+func (postgresEngine) bulkSchema(ctx context.Context, tx *sql.Tx, rebuild bool) ([]schemaObject, func() error, error) {
+	indexSearch := func() error { return nil }
+	if !rebuild {
+		return nil, indexSearch, nil
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+		return nil, nil, err
+	}
+	objects, err := querySchemaObjects(ctx, tx, `SELECT 'DROP INDEX "' || indexname || '"', indexdef FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename IN ('leads', 'bookings', 'lead_events')
+		  AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname`)
+	return objects, indexSearch, err
+}
+
+func (postgresEngine) classify(err error) errClass {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505":
+			return errUnique
+		case pe.Code == "23001": // restrict_violation, raised by the trigger
+			return errDeleteRefused
+		// class 08: connection exception; 57P: operator intervention (shutdown, restart);
+		// 53: insufficient resources (too many connections when instances share a server)
+		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "53"):
+			return errUnavailable
+		}
+		return errOther
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return errUnavailable
+	}
+	return errOther
+}
+
+// search_doc is the lower-cased document (00003_search.sql); its trigram GIN index answers
+// LIKE and PostgreSQL rechecks every candidate row. lower() folds the term the same way.
+func (postgresEngine) searchCond(q string, _ bool, arg func(any) string) string {
+	return `search_doc LIKE lower(` + arg("%"+escapeLike(q)+"%") + `) ESCAPE '\'`
+}
+
+func (postgresEngine) unindexed(col string) string { return col }
+func (postgresEngine) forUpdate() string           { return "FOR UPDATE" }
+
+// pgx would otherwise prepare and cache each statement, and after a few runs PostgreSQL may
+// switch to one generic plan for every value; executing unprepared plans each query for
+// its own values (a rare search term uses the trigram index, a common one need not).
+func (postgresEngine) unpreparedArgs(args []any) []any {
+	return append([]any{pgx.QueryExecModeExec}, args...)
+}
+
+func (postgresEngine) jsonText(col, key string) string {
+	return "(" + col + "::jsonb ->> '" + key + "')"
+}
+func (postgresEngine) bulkParam(n int) string     { return "$" + strconv.Itoa(n) }
+func (postgresEngine) bulkTime(col string) string { return col } // binary timestamptz: nothing to parse
