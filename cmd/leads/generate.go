@@ -30,7 +30,7 @@ func generateCmd(ctx context.Context, args []string, getenv func(string) string,
 	if *seed == 0 {
 		*seed = time.Now().UnixNano()
 	}
-	st, err := openStore(ctx, cfg, slog.New(slog.NewJSONHandler(stderr, nil)))
+	st, err := openStore(ctx, cfg, slog.New(slog.NewJSONHandler(stderr, nil)), time.Now)
 	if err != nil {
 		return err
 	}

@@ -23,8 +23,9 @@ import (
 	"github.com/norsedigital/leads/internal/webhook"
 )
 
-func openStore(ctx context.Context, cfg *config, logger *slog.Logger) (*store.Store, error) {
-	s, err := store.Open(ctx, cfg.Database, store.Options{})
+// openStore opens and migrates the database; clock stamps what the store writes.
+func openStore(ctx context.Context, cfg *config, logger *slog.Logger, clock func() time.Time) (*store.Store, error) {
+	s, err := store.Open(ctx, cfg.Database, store.Options{Now: clock})
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +39,7 @@ func openStore(ctx context.Context, cfg *config, logger *slog.Logger) (*store.St
 }
 
 func migrate(ctx context.Context, cfg *config, logger *slog.Logger, stdout io.Writer) error {
-	s, err := openStore(ctx, cfg, logger)
+	s, err := openStore(ctx, cfg, logger, time.Now)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	st, err := openStore(ctx, cfg, logger)
+	// one clock for the store and the booking service: the rate limit compares their times
+	clock := time.Now
+	st, err := openStore(ctx, cfg, logger, clock)
 	if err != nil {
 		return err
 	}
@@ -91,7 +94,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	// one registry per server, never the global one: tests run several servers in a process
 	reg := metrics.New(st, metrics.Options{})
 	booker := &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion,
-		Observe: reg.ObserveBooking}
+		Now: clock, Observe: reg.ObserveBooking}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
 		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS()})
 	if err != nil {

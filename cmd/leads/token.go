@@ -29,7 +29,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, slog.New(slog.NewJSONHandler(stderr, nil)))
+	st, err := openStore(ctx, cfg, slog.New(slog.NewJSONHandler(stderr, nil)), time.Now)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func newHarness(t testing.TB, e storetest.Engine, opts ...harnessOpt) *harness {
 	d := httpapi.Deps{
 		ClientIP: clientIP,
 		Store:    st,
-		Intake:   &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: 5, Window: time.Hour}, ConsentVersion: "test-1"},
+		Intake:   &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: 5, Window: time.Hour}, ConsentVersion: "test-1", Now: clock.Now},
 		Now:      clock.Now,
 	}
 	for _, o := range opts {

@@ -1,11 +1,11 @@
 // Package intake is the public demo booking use case, shared by the JSON API and the HTML
 // form: validate, drop honeypot submissions, and hand the booking to the store, whose one
-// transaction enforces rate limit, dedup and the email job.
+// transaction enforces rate limit, dedup and the email job, and render the answer from
+// the store's result. Control walks one way: httpapi/web → intake → store → back.
 package intake
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,15 +13,23 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 )
 
-// Service books demos. The zero value is not usable: fill every field.
+// Service books demos. The zero value is not usable: fill Store, RateLimit and
+// ConsentVersion.
 type Service struct {
 	Store          *store.Store
 	RateLimit      RateLimit
 	ConsentVersion string
+	// Now is the service's clock (when a full address frees again); time.Now when nil.
+	// Give it the store's: the store stamps the bookings the limit counts.
+	Now func() time.Time
+	// NewID names the booking a honeypot submission is answered with, as the store names
+	// its bookings; a UUIDv7 when nil.
+	NewID func() string
 	// Observe, when set, is told the outcome of every booking attempt (for metrics):
 	// "accepted", "deduplicated", "rate_limited", "honeypot", "replayed" or "refused:<rule>".
 	Observe func(outcome string)
@@ -71,7 +79,7 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 	// a repeated Idempotency-Key must still replay its first answer, so it goes to the store
 	rateKey := store.RateKey(m.IP) // what the limit counts: an IPv6 client by its /64
 	if until, ok := s.fullUntil.Load(rateKey); ok && m.IdempotencyKey == "" {
-		if wait := until.(time.Time).Sub(s.Store.Now()); wait > 0 {
+		if wait := until.(time.Time).Sub(s.now()); wait > 0 {
 			s.observe("rate_limited")
 			return Response{}, s.rateLimited(wait)
 		}
@@ -80,21 +88,19 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 	if m.Honeypot != "" {
 		// the same answer a person gets, and nothing stored
 		s.observe("honeypot")
-		return Response{BookingID: store.NewID(), Status: "received", Warnings: warnings}, nil
+		return Response{BookingID: s.newID(), Status: "received", Warnings: warnings}, nil
 	}
 	out, err := s.Store.Book(ctx, store.BookingParams{
 		Booking: b, IP: m.IP, UserAgent: m.UserAgent, ConsentVersion: s.ConsentVersion,
 		IdempotencyKey: m.IdempotencyKey, BodyHash: m.BodyHash, RateLimit: s.RateLimit.Count, RateWindow: s.RateLimit.Window,
-		Response: func(id string) ([]byte, error) {
-			return json.Marshal(Response{BookingID: id, Status: "received", Warnings: warnings})
-		},
+		Warnings: warnings,
 	})
 	switch {
 	case lead.ErrorCode(err) == lead.CodeRateLimited:
 		s.observe("rate_limited")
 		var de *lead.Error
 		if errors.As(err, &de) && de.RetryAfter > 0 {
-			s.remember(rateKey, s.Store.Now().Add(de.RetryAfter))
+			s.remember(rateKey, s.now().Add(de.RetryAfter))
 		}
 		return Response{}, err
 	case lead.ErrorCode(err) == lead.CodeInvalid:
@@ -104,17 +110,30 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 		return Response{}, err
 	case out.Replayed:
 		s.observe("replayed")
-		var r Response
-		if err := json.Unmarshal(out.Response, &r); err != nil {
-			return Response{}, err
-		}
-		return r, nil
 	case out.NewLead:
 		s.observe("accepted")
 	default:
 		s.observe("deduplicated")
 	}
-	return Response{BookingID: out.BookingID, Status: "received", Warnings: warnings}, nil
+	// new or replayed, the answer is rendered here, once, from what the store kept
+	if out.Warnings == nil {
+		out.Warnings = []lead.Issue{}
+	}
+	return Response{BookingID: out.BookingID, Status: "received", Warnings: out.Warnings}, nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) newID() string {
+	if s.NewID != nil {
+		return s.NewID()
+	}
+	return uuid.Must(uuid.NewV7()).String()
 }
 
 func (s *Service) rateLimited(wait time.Duration) error {
@@ -129,7 +148,7 @@ func (s *Service) rateLimited(wait time.Duration) error {
 func (s *Service) remember(ip string, t time.Time) {
 	s.fullUntil.Store(ip, t)
 	if s.remembered.Add(1)%1024 == 0 {
-		now := s.Store.Now()
+		now := s.now()
 		s.fullUntil.Range(func(k, v any) bool {
 			if !v.(time.Time).After(now) {
 				s.fullUntil.Delete(k)

@@ -22,8 +22,9 @@ type BookingParams struct {
 	IP             string
 	UserAgent      string
 	ConsentVersion string
-	// IdempotencyKey, when set, makes a repeat within IdempotencyTTL replay the first answer,
-	// when its BodyHash is the first one's; a different body is idempotency_key_reused.
+	// IdempotencyKey, when set, makes a repeat within IdempotencyTTL replay the first result
+	// (its booking id and Warnings), when its BodyHash is the first one's; a different body
+	// is idempotency_key_reused.
 	IdempotencyKey string
 	// BodyHash identifies the request body in a canonical form (member order and spacing
 	// do not count); empty, the store hashes the validated booking instead.
@@ -31,18 +32,20 @@ type BookingParams struct {
 	// RateLimit bookings per RateWindow per IP; RateLimit <= 0 disables the limit.
 	RateLimit  int
 	RateWindow time.Duration
-	// Response renders the body to store for idempotent replays, given the new booking id.
-	Response func(bookingID string) ([]byte, error)
+	// Warnings are the validation's warnings, kept with an IdempotencyKey for its replays.
+	Warnings []lead.Issue
 }
 
-// BookingResult says what a booking did. Replayed results carry only Response.
+// BookingResult says what a booking did. A replayed result carries only the first
+// booking's id and warnings.
 type BookingResult struct {
 	BookingID   string
 	LeadID      string
 	NewLead     bool
 	EmailQueued bool
 	Replayed    bool
-	Response    []byte
+	// Warnings are the booking's BookingParams.Warnings; replayed, the first booking's.
+	Warnings []lead.Issue
 }
 
 const (
@@ -102,16 +105,19 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			return err
 		}
 		if idemHash != "" {
-			var body string
+			var bookingID, warnings string
 			var firstHash sql.NullString
 			err := s.txQueryRow(ctx, tx, sqlIdempotencyGet,
-				idemHash, ts(now.Add(-IdempotencyTTL))).Scan(&body, &firstHash)
+				idemHash, ts(now.Add(-IdempotencyTTL))).Scan(&bookingID, &warnings, &firstHash)
 			if err == nil {
 				if firstHash.Valid && firstHash.String != bodyHash {
 					return &lead.Error{Code: lead.CodeInvalid, Rule: lead.RuleIdempotencyReused,
 						Message: "this Idempotency-Key was already used with a different body; send a new key for a new booking"}
 				}
-				res = BookingResult{Replayed: true, Response: []byte(body)}
+				res = BookingResult{Replayed: true, BookingID: bookingID}
+				if err := json.Unmarshal([]byte(warnings), &res.Warnings); err != nil {
+					return fmt.Errorf("idempotency record: warnings: %w", err)
+				}
 				return nil
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
@@ -133,7 +139,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign), nullStr(p.IP),
 			ts(now), note, "\n"}
 		eventDetails := `{"booking_id":"` + bookingID + `","source":"` + string(lead.SourceDemoBooking) + `"}`
-		res.BookingID = bookingID
+		res.BookingID, res.Warnings = bookingID, p.Warnings
 		written, err := s.e.bookWrites(ctx, s, tx, bookingWrite{upsert: upsertArgs, newLeadID: newLeadID,
 			bookingID: bookingID, p: &p, rateKey: rateKey, eventDetails: eventDetails, now: now})
 		if err != nil {
@@ -158,15 +164,22 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			return err
 		}
 
-		if idemHash != "" && p.Response != nil {
-			body, err := p.Response(bookingID)
-			if err != nil {
+		if s.failBooking != nil {
+			if err := s.failBooking(p); err != nil {
 				return err
 			}
-			res.Response = body
+		}
+		if idemHash != "" {
+			warnings := []byte("[]")
+			if len(p.Warnings) > 0 {
+				var err error
+				if warnings, err = json.Marshal(p.Warnings); err != nil {
+					return err
+				}
+			}
 			// an expired key of the same hash is replaced
 			if _, err := s.txExec(ctx, tx, sqlIdempotencyPut,
-				idemHash, string(body), ts(now), bodyHash); err != nil {
+				idemHash, bookingID, string(warnings), ts(now), bodyHash); err != nil {
 				return err
 			}
 		}
@@ -227,7 +240,7 @@ func scanTimes(rows *sql.Rows) ([]time.Time, error) {
 
 // The booking's shared statements, prepared once on SQLite (see Store.txExec).
 const (
-	sqlIdempotencyGet = `SELECT response, body_hash FROM idempotency_keys WHERE key_hash = $1 AND created_at > $2`
+	sqlIdempotencyGet = `SELECT booking_id, warnings, body_hash FROM idempotency_keys WHERE key_hash = $1 AND created_at > $2`
 	sqlUpsertLeadHead = `
 INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name,
 	organization_type, organization_size, role_title, source, status, message, utm_source, utm_medium,
@@ -241,9 +254,9 @@ INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, creat
 SELECT $1, $2, $3, 'pending', 0, $4, $4, $4
 WHERE NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = $2 AND created_at > $5)`
 	sqlIdempotencyPut = `
-INSERT INTO idempotency_keys (key_hash, response, created_at, body_hash) VALUES ($1, $2, $3, $4)
-ON CONFLICT (key_hash) DO UPDATE SET response = excluded.response, created_at = excluded.created_at,
-	body_hash = excluded.body_hash`
+INSERT INTO idempotency_keys (key_hash, booking_id, warnings, created_at, body_hash) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (key_hash) DO UPDATE SET booking_id = excluded.booking_id, warnings = excluded.warnings,
+	created_at = excluded.created_at, body_hash = excluded.body_hash`
 )
 
 // sqlUpsertLead inserts a booking's lead or links the booking to the live lead with its address.

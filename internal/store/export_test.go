@@ -24,3 +24,7 @@ func GroupQueue(s *Store) (pending int, closed bool) {
 	defer s.group.mu.Unlock()
 	return len(s.group.pending), s.group.closed
 }
+
+// FailBookingsAfterWrites makes the bookings for which fail returns an error fail after
+// their writes, just before their idempotency record. Set it before booking.
+func FailBookingsAfterWrites(s *Store, fail func(BookingParams) error) { s.failBooking = fail }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
 
-var errBroken = errors.New("the response could not be rendered")
+var errBroken = errors.New("the booking failed after its writes")
 
 // Bookings that arrive together share a transaction on SQLite, and every per-booking rule
 // still holds inside it: a refused booking (rate limit) rolls back only itself, dedup and
@@ -26,6 +27,12 @@ func TestBookingsCommittedTogether(t *testing.T) {
 		ctx := context.Background()
 		clock := storetest.NewClock(t0)
 		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now})
+		store.FailBookingsAfterWrites(s, func(p store.BookingParams) error {
+			if strings.HasPrefix(p.IdempotencyKey, "key-") {
+				return errBroken
+			}
+			return nil
+		})
 
 		const flood, others, sameEmail, broken = 40, 40, 20, 10
 		type outcome struct {
@@ -57,7 +64,6 @@ func TestBookingsCommittedTogether(t *testing.T) {
 		for i := range broken { // fails after its writes: they must all roll back, alone
 			p := params(booking(fmt.Sprintf("broken%d@example.org", i)), fmt.Sprintf("198.51.100.%d", 100+i))
 			p.IdempotencyKey = fmt.Sprintf("key-%d", i)
-			p.Response = func(string) ([]byte, error) { return nil, errBroken }
 			wg.Add(1)
 			go book("broken", p)
 		}

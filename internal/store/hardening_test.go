@@ -83,10 +83,9 @@ func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
 		ctx := context.Background()
 		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: storetest.NewClock(t0).Now})
-		respond := func(id string) ([]byte, error) { return []byte(`{"booking_id":"` + id + `"}`), nil }
 		book := func(email, hash string) (store.BookingResult, error) {
 			p := params(booking(email), "192.0.2.50")
-			p.IdempotencyKey, p.BodyHash, p.Response = "same-key", hash, respond
+			p.IdempotencyKey, p.BodyHash = "same-key", hash
 			return s.Book(ctx, p)
 		}
 		first, err := book("first@example.org", "json:aaa")
@@ -94,7 +93,7 @@ func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
 			t.Fatal(err)
 		}
 		again, err := book("first@example.org", "json:aaa")
-		if err != nil || !again.Replayed || !bytes.Equal(again.Response, first.Response) {
+		if err != nil || !again.Replayed || again.BookingID != first.BookingID {
 			t.Fatalf("same key, same body: %+v %v; want the first answer replayed", again, err)
 		}
 		_, err = book("second@example.org", "json:bbb")
@@ -108,7 +107,7 @@ func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
 
 		// without a body hash from the edge, the store tells bodies apart by the booking
 		p := params(booking("third@example.org"), "192.0.2.51")
-		p.IdempotencyKey, p.Response = "k-nohash", respond
+		p.IdempotencyKey = "k-nohash"
 		if _, err := s.Book(ctx, p); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +123,7 @@ func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				q := params(booking(fmt.Sprintf("race%d@example.org", i)), "192.0.2.52")
-				q.IdempotencyKey, q.BodyHash, q.Response, q.RateLimit = "race-key", fmt.Sprintf("json:%d", i), respond, 0
+				q.IdempotencyKey, q.BodyHash, q.RateLimit = "race-key", fmt.Sprintf("json:%d", i), 0
 				_, errs[i] = s.Book(ctx, q)
 			})
 		}

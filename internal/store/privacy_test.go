@@ -47,8 +47,7 @@ func (p person) book(t *testing.T, s *store.Store, ip, message, campaign, idemKe
 		Phone: p.phoneE164, OrganizationName: "Mentor Collective", OrganizationType: "non-profit", OrganizationSize: "10-50",
 		RoleTitle: p.role, Message: message, UTMSource: "newsletter", UTMMedium: "email", UTMCampaign: campaign}
 	res, err := s.Book(context.Background(), store.BookingParams{Booking: b, IP: ip, UserAgent: p.userAgent,
-		ConsentVersion: "2026-01", RateLimit: 5, RateWindow: time.Hour, IdempotencyKey: idemKey,
-		Response: func(id string) ([]byte, error) { return json.Marshal(map[string]string{"booking_id": id}) }})
+		ConsentVersion: "2026-01", RateLimit: 5, RateWindow: time.Hour, IdempotencyKey: idemKey})
 	if err != nil {
 		t.Fatal(err)
 	}

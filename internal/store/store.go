@@ -29,6 +29,9 @@ type Store struct {
 	// stmts caches statements prepared on the SQLite write connection (see txExec).
 	stmts sync.Map // query → *sql.Stmt, prepared by the engine
 	group groupCommit
+	// failBooking, set by tests only (export_test.go), fails the bookings it returns an
+	// error for after their writes, to prove what a failed booking leaves behind.
+	failBooking func(BookingParams) error
 }
 
 // Options tune a Store; the zero value is usable.
@@ -237,7 +240,7 @@ func tsPtr(t *time.Time) any {
 // newID returns a UUIDv7: time-ordered keys index well.
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// NewID is exported for callers that must name a booking before storing it (the honeypot).
+// NewID is a new UUIDv7, as the store names its rows; for tests and tools that write rows.
 func NewID() string { return newID() }
 
 func nullStr(s string) any {
