@@ -118,6 +118,9 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 				if err := json.Unmarshal([]byte(warnings), &res.Warnings); err != nil {
 					return fmt.Errorf("idempotency record: warnings: %w", err)
 				}
+				for i := range res.Warnings {
+					res.Warnings[i].Severity = lead.SeverityWarning // not part of their JSON
+				}
 				return nil
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
