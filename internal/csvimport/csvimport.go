@@ -293,20 +293,21 @@ func importLead(rec []string, cols map[string]int, now time.Time) (lead.Lead, []
 		if !f.Import {
 			continue
 		}
+		o, bl, tm := f.Input(&in), f.InputBool(&in), f.InputTime(&in)
 		switch {
-		case f.Input != nil:
-			*f.Input(&in) = opt(f.Name)
-		case f.InputBool != nil:
+		case o != nil:
+			*o = opt(f.Name)
+		case bl != nil:
 			if v, _ := cell(f.Name); strings.TrimSpace(v) != "" {
 				// a value that is not one of the accepted spellings is no consent
 				if b, ok := parseConsent(v); ok {
-					*f.InputBool(&in) = &b
+					*bl = &b
 				}
 			}
-		case f.InputTime != nil:
+		case tm != nil:
 			if v, _ := cell(f.Name); strings.TrimSpace(v) != "" {
 				if t, ok := parseTime(v); ok {
-					*f.InputTime(&in) = &t
+					*tm = &t
 				} else {
 					errs = append(errs, lead.Issue{Field: f.Name, Rule: lead.RuleConsentTimestamp,
 						Message: "The consent timestamp is not a date and time (use RFC 3339, like 2026-01-31T14:05:00Z)."})

@@ -60,15 +60,15 @@ func TestStaffDecoderUsesTheFieldTable(t *testing.T) {
 	for name := range raw {
 		f, _ := lead.LookupField(name)
 		switch {
-		case f.Input != nil:
+		case f.Input(&lead.Input{}) != nil:
 			if o := *f.Input(&in); o != lead.Val("v-"+name) {
 				t.Errorf("%s: %+v", name, o)
 			}
-		case f.InputBool != nil:
+		case f.InputBool(&lead.Input{}) != nil:
 			if b := *f.InputBool(&in); b == nil || !*b {
 				t.Errorf("%s: %v", name, b)
 			}
-		case f.InputTime != nil:
+		case f.InputTime(&lead.Input{}) != nil:
 			if v := *f.InputTime(&in); v == nil || !v.Equal(ts) {
 				t.Errorf("%s: %v", name, v)
 			}

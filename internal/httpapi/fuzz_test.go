@@ -93,7 +93,7 @@ func checkPatch(t *testing.T, body []byte, raw map[string]json.RawMessage, in le
 		t.Fatalf("decoders disagree on %q:\n%+v\n%+v", body, in, direct)
 	}
 	for _, f := range lead.Fields() {
-		if f.Input == nil {
+		if f.Input(&lead.Input{}) == nil {
 			continue
 		}
 		name, o := f.Name, f.Input(&in)

@@ -215,30 +215,32 @@ func (s *server) decodeLeadInput(w http.ResponseWriter, r *http.Request, raw map
 		s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", msg)
 		return in, false
 	}
-	for _, f := range lead.Fields() {
+	fields := lead.Fields()
+	for i := range fields {
+		f := &fields[i]
 		v, ok := raw[f.Name]
 		if !ok {
 			continue
 		}
+		opt, bl, tm := f.Input(&in), f.InputBool(&in), f.InputTime(&in)
 		switch {
-		case f.Input != nil:
-			dst := f.Input(&in)
+		case opt != nil:
 			if string(v) == "null" {
-				*dst = lead.Null()
+				*opt = lead.Null()
 				continue
 			}
 			var str string
 			if json.Unmarshal(v, &str) != nil {
 				return malformed("field " + f.Name + " must be a string or null")
 			}
-			*dst = lead.Val(str)
-		case f.InputBool != nil && string(v) != "null":
+			*opt = lead.Val(str)
+		case bl != nil && string(v) != "null":
 			var b bool
 			if json.Unmarshal(v, &b) != nil {
 				return malformed("field " + f.Name + " must be a boolean")
 			}
-			*f.InputBool(&in) = &b
-		case f.InputTime != nil && string(v) != "null":
+			*bl = &b
+		case tm != nil && string(v) != "null":
 			var str string
 			t, err := time.Time{}, json.Unmarshal(v, &str)
 			if err == nil {
@@ -247,7 +249,7 @@ func (s *server) decodeLeadInput(w http.ResponseWriter, r *http.Request, raw map
 			if err != nil {
 				return malformed("field " + f.Name + " must be an RFC 3339 timestamp")
 			}
-			*f.InputTime(&in) = &t
+			*tm = &t
 		}
 	}
 	return in, true

@@ -54,9 +54,7 @@ func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) 
 		if !ok || string(v) == "null" {
 			continue
 		}
-		switch {
-		case f.Booking != nil:
-			dst := f.Booking(&in)
+		if dst := f.BookingText(&in); dst != nil {
 			if plain, ok := plainJSONString(v); ok {
 				*dst = plain
 				continue
@@ -64,7 +62,7 @@ func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) 
 			if err := json.Unmarshal(v, dst); err != nil {
 				return in, "", fmt.Errorf("%w: field %s must be a string", ErrMalformed, f.Name)
 			}
-		case f.BookingBool != nil:
+		} else if dst := f.BookingBool(&in); dst != nil {
 			var b bool
 			var s string
 			switch {
@@ -74,7 +72,7 @@ func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) 
 			default:
 				return in, "", fmt.Errorf("%w: field %s must be a boolean", ErrMalformed, f.Name)
 			}
-			*f.BookingBool(&in) = &b
+			*dst = &b
 		}
 	}
 	return in, honeypot, nil
@@ -137,13 +135,12 @@ func DecodeForm(form url.Values) (in lead.BookingInput, honeypot string) {
 		if !f.Writable(lead.WriteBooking) {
 			continue
 		}
-		switch {
-		case f.Booking != nil:
-			*f.Booking(&in) = form.Get(f.Name)
-		case f.BookingBool != nil:
+		if dst := f.BookingText(&in); dst != nil {
+			*dst = form.Get(f.Name)
+		} else if dst := f.BookingBool(&in); dst != nil {
 			if v, ok := form[f.Name]; ok && len(v) > 0 {
 				b := truthy(v[0])
-				*f.BookingBool(&in) = &b
+				*dst = &b
 			}
 		}
 	}

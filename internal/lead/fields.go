@@ -33,8 +33,9 @@ const (
 	TypeTime             // a timestamp (RFC 3339 in JSON and CSV)
 )
 
-// Field is one column of a lead. Accessors are nil where the field does not exist in that
-// struct; none reflect, as a booking's decoding and validation run through them.
+// Field is one column of a lead. Its accessor methods (BookingText, Input, Cell, …) return
+// nil where the field does not exist in that struct; none reflect, as a booking's decoding
+// and validation run through them.
 type Field struct {
 	Name     string // JSON key, form field, CSV column, seed column
 	Label    string // for validation messages
@@ -52,19 +53,9 @@ type Field struct {
 	OpenAPIFormat string
 	OpenAPIRef    string
 
-	Booking     func(*BookingInput) *string // TypeText fields a booking takes
-	BookingBool func(*BookingInput) **bool  // TypeBool fields a booking takes
-	Input       func(*Input) *Opt           // TypeText and TypeEnum fields of an Input
-	InputBool   func(*Input) **bool
-	InputTime   func(*Input) **time.Time
-	// Cell is the field of l as one CSV export cell: "" for null, times RFC 3339 UTC.
-	Cell func(l *Lead) string
-
-	kind       kind                   // text checks beyond the common ones
-	lengthRule string                 // the rule a too long value fails; RuleFieldLength when ""
-	booked     func(*Booking) *string // where ValidateBooking puts the normalized text
-	text       func(*Lead) *string    // a required text column of Lead
-	optText    func(*Lead) **string   // an optional (NULL when blank) text column of Lead
+	id         fieldID // selects the accessors
+	kind       kind    // text checks beyond the common ones
+	lengthRule string  // the rule a too long value fails; RuleFieldLength when ""
 }
 
 // Writable reports whether a may write f.
@@ -118,6 +109,279 @@ const (
 	writeCreated = WriteCreate
 )
 
+// fieldID names a table entry for the accessors below: switches rather than func values in
+// the entries, because a pointer handed to a func value escapes to the heap, and a booking's
+// decoding and validation go through these for every field.
+type fieldID uint8
+
+const (
+	idID fieldID = iota
+	idFirstName
+	idLastName
+	idEmail
+	idPhone
+	idOrganizationName
+	idOrganizationType
+	idOrganizationSize
+	idRoleTitle
+	idSource
+	idStatus
+	idNotes
+	idMessage
+	idUTMSource
+	idUTMMedium
+	idUTMCampaign
+	idIPAddress
+	idConsentGiven
+	idConsentTimestamp
+	idCreatedAt
+	idUpdatedAt
+	idAnonymizedAt
+)
+
+var fieldTable = []Field{
+	{id: idID, Name: "id", Type: TypeID, Export: true, OpenAPIType: "string", OpenAPIFormat: "uuid"},
+	reqText(idFirstName, "first_name", "First name", 100, kindName, "FirstName"),
+	reqText(idLastName, "last_name", "Last name", 100, kindName, "LastName"),
+	reqText(idEmail, "email", "Email", maxEmailLength, kindEmail, "Email"),
+	optText(idPhone, "phone", "Phone", 40, kindPhone, "Phone"),
+	reqText(idOrganizationName, "organization_name", "Organization name", 200, kindPlain, "OrganizationName"),
+	optText(idOrganizationType, "organization_type", "Organization type", 100, kindPlain, "OrganizationType"),
+	optText(idOrganizationSize, "organization_size", "Organization size", 50, kindPlain, "OrganizationSize"),
+	optText(idRoleTitle, "role_title", "Role title", 100, kindPlain, "RoleTitle"),
+	{id: idSource, Name: fieldSource, Label: "Source", Type: TypeEnum, Required: true, Write: writeCreated, Import: true,
+		Export: true, OpenAPIType: "string", OpenAPIRef: "Source"},
+	{id: idStatus, Name: fieldStatus, Label: "Status", Type: TypeEnum, Write: writeStaff, Import: true, Export: true,
+		OpenAPIType: "string", OpenAPIRef: "Status"},
+	{id: idNotes, Name: "notes", Type: TypeText, Export: true, Nullable: true, OpenAPIType: "string"},
+	func() Field {
+		f := optText(idMessage, "message", "Message", 5000, kindMultiline, "Message")
+		f.lengthRule = RuleMessageLength
+		return f
+	}(),
+	optText(idUTMSource, "utm_source", "UTM source", 200, kindPlain, "UTMSource"),
+	optText(idUTMMedium, "utm_medium", "UTM medium", 200, kindPlain, "UTMMedium"),
+	optText(idUTMCampaign, "utm_campaign", "UTM campaign", 200, kindPlain, "UTMCampaign"),
+	{id: idIPAddress, Name: "ip_address", Type: TypeText, Export: true, Nullable: true, OpenAPIType: "string"},
+	{id: idConsentGiven, Name: fieldConsentGiven, Label: "Consent", Type: TypeBool, Required: true,
+		Write: WriteBooking | WriteCreate, Import: true, Export: true, OpenAPIType: "boolean"},
+	{id: idConsentTimestamp, Name: fieldConsentTimestamp, Label: "Consent timestamp", Type: TypeTime, Required: true,
+		Write: writeCreated, Import: true, Export: true, Nullable: true, OpenAPIType: "string", OpenAPIFormat: "date-time"},
+	readOnlyTime(idCreatedAt, "created_at", false),
+	readOnlyTime(idUpdatedAt, "updated_at", false),
+	readOnlyTime(idAnonymizedAt, "anonymized_at", true),
+}
+
+// reqText is a required text field that everyone may write.
+func reqText(id fieldID, name, label string, limit int, k kind, ref string) Field {
+	f := optText(id, name, label, limit, k, ref)
+	f.Required, f.Nullable = true, false
+	return f
+}
+
+// optText is an optional text field (NULL when blank) that everyone may write.
+func optText(id fieldID, name, label string, limit int, k kind, ref string) Field {
+	return Field{id: id, Name: name, Label: label, Type: TypeText, Limit: limit, Write: writeAll, Nullable: true,
+		Import: true, Export: true, OpenAPIType: "string", OpenAPIRef: ref, kind: k}
+}
+
+func readOnlyTime(id fieldID, name string, nullable bool) Field {
+	return Field{id: id, Name: name, Type: TypeTime, Export: true, Nullable: nullable, OpenAPIType: "string",
+		OpenAPIFormat: "date-time"}
+}
+
+// BookingText is where a booking keeps the text field f; nil when a booking does not take it.
+func (f *Field) BookingText(in *BookingInput) *string {
+	switch f.id {
+	case idFirstName:
+		return &in.FirstName
+	case idLastName:
+		return &in.LastName
+	case idEmail:
+		return &in.Email
+	case idPhone:
+		return &in.Phone
+	case idOrganizationName:
+		return &in.OrganizationName
+	case idOrganizationType:
+		return &in.OrganizationType
+	case idOrganizationSize:
+		return &in.OrganizationSize
+	case idRoleTitle:
+		return &in.RoleTitle
+	case idMessage:
+		return &in.Message
+	case idUTMSource:
+		return &in.UTMSource
+	case idUTMMedium:
+		return &in.UTMMedium
+	case idUTMCampaign:
+		return &in.UTMCampaign
+	}
+	return nil
+}
+
+// BookingBool is where a booking keeps the boolean field f; nil when it has none.
+func (f *Field) BookingBool(in *BookingInput) **bool {
+	if f.id == idConsentGiven {
+		return &in.ConsentGiven
+	}
+	return nil
+}
+
+// booked is where ValidateBooking puts the normalized text field f.
+func (f *Field) booked(b *Booking) *string {
+	switch f.id {
+	case idFirstName:
+		return &b.FirstName
+	case idLastName:
+		return &b.LastName
+	case idEmail:
+		return &b.Email
+	case idPhone:
+		return &b.Phone
+	case idOrganizationName:
+		return &b.OrganizationName
+	case idOrganizationType:
+		return &b.OrganizationType
+	case idOrganizationSize:
+		return &b.OrganizationSize
+	case idRoleTitle:
+		return &b.RoleTitle
+	case idMessage:
+		return &b.Message
+	case idUTMSource:
+		return &b.UTMSource
+	case idUTMMedium:
+		return &b.UTMMedium
+	case idUTMCampaign:
+		return &b.UTMCampaign
+	}
+	return nil
+}
+
+// Input is where an Input keeps the text or enum field f; nil when it is not an Opt.
+func (f *Field) Input(in *Input) *Opt {
+	switch f.id {
+	case idFirstName:
+		return &in.FirstName
+	case idLastName:
+		return &in.LastName
+	case idEmail:
+		return &in.Email
+	case idPhone:
+		return &in.Phone
+	case idOrganizationName:
+		return &in.OrganizationName
+	case idOrganizationType:
+		return &in.OrganizationType
+	case idOrganizationSize:
+		return &in.OrganizationSize
+	case idRoleTitle:
+		return &in.RoleTitle
+	case idSource:
+		return &in.Source
+	case idStatus:
+		return &in.Status
+	case idMessage:
+		return &in.Message
+	case idUTMSource:
+		return &in.UTMSource
+	case idUTMMedium:
+		return &in.UTMMedium
+	case idUTMCampaign:
+		return &in.UTMCampaign
+	}
+	return nil
+}
+
+// InputBool is where an Input keeps the boolean field f; nil when it has none.
+func (f *Field) InputBool(in *Input) **bool {
+	if f.id == idConsentGiven {
+		return &in.ConsentGiven
+	}
+	return nil
+}
+
+// InputTime is where an Input keeps the timestamp field f; nil when it has none.
+func (f *Field) InputTime(in *Input) **time.Time {
+	if f.id == idConsentTimestamp {
+		return &in.ConsentTimestamp
+	}
+	return nil
+}
+
+// text is the Lead column of a required text field; nil for any other field.
+func (f *Field) text(l *Lead) *string {
+	switch f.id {
+	case idFirstName:
+		return &l.FirstName
+	case idLastName:
+		return &l.LastName
+	case idEmail:
+		return &l.Email
+	case idOrganizationName:
+		return &l.OrganizationName
+	}
+	return nil
+}
+
+// optText is the Lead column of an optional text field; nil for any other field.
+func (f *Field) optText(l *Lead) **string {
+	switch f.id {
+	case idPhone:
+		return &l.Phone
+	case idOrganizationType:
+		return &l.OrganizationType
+	case idOrganizationSize:
+		return &l.OrganizationSize
+	case idRoleTitle:
+		return &l.RoleTitle
+	case idMessage:
+		return &l.Message
+	case idUTMSource:
+		return &l.UTMSource
+	case idUTMMedium:
+		return &l.UTMMedium
+	case idUTMCampaign:
+		return &l.UTMCampaign
+	}
+	return nil
+}
+
+// Cell is the field f of l as one CSV export cell: "" for null, times RFC 3339 UTC.
+func (f *Field) Cell(l *Lead) string {
+	if p := f.text(l); p != nil {
+		return *p
+	}
+	if p := f.optText(l); p != nil {
+		return cellStr(*p)
+	}
+	switch f.id {
+	case idID:
+		return l.ID
+	case idSource:
+		return string(l.Source)
+	case idStatus:
+		return string(l.Status)
+	case idNotes:
+		return cellStr(l.Notes)
+	case idIPAddress:
+		return cellStr(l.IPAddress)
+	case idConsentGiven:
+		return strconv.FormatBool(l.ConsentGiven)
+	case idConsentTimestamp:
+		return cellTime(l.ConsentTimestamp)
+	case idCreatedAt:
+		return cellTime(&l.CreatedAt)
+	case idUpdatedAt:
+		return cellTime(&l.UpdatedAt)
+	case idAnonymizedAt:
+		return cellTime(l.AnonymizedAt)
+	}
+	return ""
+}
+
 func cellStr(p *string) string {
 	if p == nil {
 		return ""
@@ -130,91 +394,4 @@ func cellTime(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
-}
-
-// required and optional text fields: the same shape, many times.
-func reqText(name, label string, limit int, k kind, ref string,
-	bi func(*BookingInput) *string, bk func(*Booking) *string, in func(*Input) *Opt, l func(*Lead) *string) Field {
-	return Field{Name: name, Label: label, Type: TypeText, Limit: limit, Required: true, Write: writeAll,
-		Import: true, Export: true, OpenAPIType: "string", OpenAPIRef: ref, kind: k,
-		Booking: bi, booked: bk, Input: in, text: l, Cell: func(x *Lead) string { return *l(x) }}
-}
-
-func optText(name, label string, limit int, k kind, ref string,
-	bi func(*BookingInput) *string, bk func(*Booking) *string, in func(*Input) *Opt, l func(*Lead) **string) Field {
-	return Field{Name: name, Label: label, Type: TypeText, Limit: limit, Write: writeAll, Nullable: true,
-		Import: true, Export: true, OpenAPIType: "string", OpenAPIRef: ref, kind: k,
-		Booking: bi, booked: bk, Input: in, optText: l, Cell: func(x *Lead) string { return cellStr(*l(x)) }}
-}
-
-func readOnlyTime(name string, nullable bool, get func(*Lead) *time.Time) Field {
-	return Field{Name: name, Type: TypeTime, Export: true, Nullable: nullable, OpenAPIType: "string",
-		OpenAPIFormat: "date-time", Cell: func(l *Lead) string { return cellTime(get(l)) }}
-}
-
-var fieldTable = []Field{
-	{Name: "id", Type: TypeID, Export: true, OpenAPIType: "string", OpenAPIFormat: "uuid",
-		Cell: func(l *Lead) string { return l.ID }},
-	reqText("first_name", "First name", 100, kindName, "FirstName",
-		func(b *BookingInput) *string { return &b.FirstName }, func(b *Booking) *string { return &b.FirstName },
-		func(i *Input) *Opt { return &i.FirstName }, func(l *Lead) *string { return &l.FirstName }),
-	reqText("last_name", "Last name", 100, kindName, "LastName",
-		func(b *BookingInput) *string { return &b.LastName }, func(b *Booking) *string { return &b.LastName },
-		func(i *Input) *Opt { return &i.LastName }, func(l *Lead) *string { return &l.LastName }),
-	reqText("email", "Email", maxEmailLength, kindEmail, "Email",
-		func(b *BookingInput) *string { return &b.Email }, func(b *Booking) *string { return &b.Email },
-		func(i *Input) *Opt { return &i.Email }, func(l *Lead) *string { return &l.Email }),
-	optText("phone", "Phone", 40, kindPhone, "Phone",
-		func(b *BookingInput) *string { return &b.Phone }, func(b *Booking) *string { return &b.Phone },
-		func(i *Input) *Opt { return &i.Phone }, func(l *Lead) **string { return &l.Phone }),
-	reqText("organization_name", "Organization name", 200, kindPlain, "OrganizationName",
-		func(b *BookingInput) *string { return &b.OrganizationName }, func(b *Booking) *string { return &b.OrganizationName },
-		func(i *Input) *Opt { return &i.OrganizationName }, func(l *Lead) *string { return &l.OrganizationName }),
-	optText("organization_type", "Organization type", 100, kindPlain, "OrganizationType",
-		func(b *BookingInput) *string { return &b.OrganizationType }, func(b *Booking) *string { return &b.OrganizationType },
-		func(i *Input) *Opt { return &i.OrganizationType }, func(l *Lead) **string { return &l.OrganizationType }),
-	optText("organization_size", "Organization size", 50, kindPlain, "OrganizationSize",
-		func(b *BookingInput) *string { return &b.OrganizationSize }, func(b *Booking) *string { return &b.OrganizationSize },
-		func(i *Input) *Opt { return &i.OrganizationSize }, func(l *Lead) **string { return &l.OrganizationSize }),
-	optText("role_title", "Role title", 100, kindPlain, "RoleTitle",
-		func(b *BookingInput) *string { return &b.RoleTitle }, func(b *Booking) *string { return &b.RoleTitle },
-		func(i *Input) *Opt { return &i.RoleTitle }, func(l *Lead) **string { return &l.RoleTitle }),
-	{Name: fieldSource, Label: "Source", Type: TypeEnum, Required: true, Write: writeCreated, Import: true, Export: true,
-		OpenAPIType: "string", OpenAPIRef: "Source",
-		Input: func(i *Input) *Opt { return &i.Source }, Cell: func(l *Lead) string { return string(l.Source) }},
-	{Name: fieldStatus, Label: "Status", Type: TypeEnum, Write: writeStaff, Import: true, Export: true,
-		OpenAPIType: "string", OpenAPIRef: "Status",
-		Input: func(i *Input) *Opt { return &i.Status }, Cell: func(l *Lead) string { return string(l.Status) }},
-	{Name: "notes", Type: TypeText, Export: true, Nullable: true, OpenAPIType: "string",
-		Cell: func(l *Lead) string { return cellStr(l.Notes) }},
-	func() Field {
-		f := optText("message", "Message", 5000, kindMultiline, "Message",
-			func(b *BookingInput) *string { return &b.Message }, func(b *Booking) *string { return &b.Message },
-			func(i *Input) *Opt { return &i.Message }, func(l *Lead) **string { return &l.Message })
-		f.lengthRule = RuleMessageLength
-		return f
-	}(),
-	optText("utm_source", "UTM source", 200, kindPlain, "UTMSource",
-		func(b *BookingInput) *string { return &b.UTMSource }, func(b *Booking) *string { return &b.UTMSource },
-		func(i *Input) *Opt { return &i.UTMSource }, func(l *Lead) **string { return &l.UTMSource }),
-	optText("utm_medium", "UTM medium", 200, kindPlain, "UTMMedium",
-		func(b *BookingInput) *string { return &b.UTMMedium }, func(b *Booking) *string { return &b.UTMMedium },
-		func(i *Input) *Opt { return &i.UTMMedium }, func(l *Lead) **string { return &l.UTMMedium }),
-	optText("utm_campaign", "UTM campaign", 200, kindPlain, "UTMCampaign",
-		func(b *BookingInput) *string { return &b.UTMCampaign }, func(b *Booking) *string { return &b.UTMCampaign },
-		func(i *Input) *Opt { return &i.UTMCampaign }, func(l *Lead) **string { return &l.UTMCampaign }),
-	{Name: "ip_address", Type: TypeText, Export: true, Nullable: true, OpenAPIType: "string",
-		Cell: func(l *Lead) string { return cellStr(l.IPAddress) }},
-	{Name: fieldConsentGiven, Label: "Consent", Type: TypeBool, Required: true, Write: WriteBooking | WriteCreate,
-		Import: true, Export: true, OpenAPIType: "boolean",
-		BookingBool: func(b *BookingInput) **bool { return &b.ConsentGiven },
-		InputBool:   func(i *Input) **bool { return &i.ConsentGiven },
-		Cell:        func(l *Lead) string { return strconv.FormatBool(l.ConsentGiven) }},
-	{Name: fieldConsentTimestamp, Label: "Consent timestamp", Type: TypeTime, Required: true, Write: writeCreated,
-		Import: true, Export: true, Nullable: true, OpenAPIType: "string", OpenAPIFormat: "date-time",
-		InputTime: func(i *Input) **time.Time { return &i.ConsentTimestamp },
-		Cell:      func(l *Lead) string { return cellTime(l.ConsentTimestamp) }},
-	readOnlyTime("created_at", false, func(l *Lead) *time.Time { return &l.CreatedAt }),
-	readOnlyTime("updated_at", false, func(l *Lead) *time.Time { return &l.UpdatedAt }),
-	readOnlyTime("anonymized_at", true, func(l *Lead) *time.Time { return l.AnonymizedAt }),
 }

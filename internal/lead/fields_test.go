@@ -60,48 +60,48 @@ func TestFieldTableMatchesTheStructs(t *testing.T) {
 				t.Errorf("%s: %s points elsewhere than %s", f.Name, what, goName)
 			}
 		}
-		if f.Input != nil {
+		if f.Input(&Input{}) != nil {
 			check("Input", ptr(f.Input(&in)), addr(&in, inputGo[f.Name]))
 		}
-		if f.InputBool != nil {
+		if f.InputBool(&Input{}) != nil {
 			check("InputBool", ptr(f.InputBool(&in)), addr(&in, inputGo[f.Name]))
 		}
-		if f.InputTime != nil {
+		if f.InputTime(&Input{}) != nil {
 			check("InputTime", ptr(f.InputTime(&in)), addr(&in, inputGo[f.Name]))
 		}
-		if f.Booking != nil {
+		if f.BookingText(&BookingInput{}) != nil {
 			bookingTexts++
-			check("Booking", ptr(f.Booking(&bi)), addr(&bi, goName))
+			check("Booking", ptr(f.BookingText(&bi)), addr(&bi, goName))
 			check("booked", ptr(f.booked(&b)), addr(&b, goName))
 		}
-		if f.BookingBool != nil {
+		if f.BookingBool(&BookingInput{}) != nil {
 			check("BookingBool", ptr(f.BookingBool(&bi)), addr(&bi, goName))
 		}
-		if f.text != nil {
+		if f.text(&Lead{}) != nil {
 			check("text", ptr(f.text(&l)), addr(&l, goName))
 		}
-		if f.optText != nil {
+		if f.optText(&Lead{}) != nil {
 			check("optText", ptr(f.optText(&l)), addr(&l, goName))
 		}
 		// who may write it agrees with the accessors
-		hasInput := f.Input != nil || f.InputBool != nil || f.InputTime != nil
+		hasInput := f.Input(&Input{}) != nil || f.InputBool(&Input{}) != nil || f.InputTime(&Input{}) != nil
 		if f.Writable(WriteCreate) != hasInput || f.Writable(WritePatch) && !hasInput {
 			t.Errorf("%s: staff-writable %b without (or with) an Input field", f.Name, f.Write)
 		}
-		if f.Writable(WriteBooking) != (f.Booking != nil || f.BookingBool != nil) {
+		if f.Writable(WriteBooking) != (f.BookingText(&BookingInput{}) != nil || f.BookingBool(&BookingInput{}) != nil) {
 			t.Errorf("%s: booking-writable %b without (or with) a BookingInput field", f.Name, f.Write)
 		}
 		if f.Import != f.Writable(WriteCreate) {
 			t.Errorf("%s: imported %v, staff-creatable %v", f.Name, f.Import, f.Writable(WriteCreate))
 		}
-		if f.Cell == nil || !f.Export {
+		if !f.Export {
 			t.Errorf("%s: not exported", f.Name)
 		}
-		if f.Type == TypeText && (f.text != nil || f.optText != nil) {
-			if f.Limit <= 0 || f.Label == "" || f.Input == nil {
+		if f.Type == TypeText && (f.text(&Lead{}) != nil || f.optText(&Lead{}) != nil) {
+			if f.Limit <= 0 || f.Label == "" || f.Input(&Input{}) == nil {
 				t.Errorf("%s: a writable text field needs a limit, a label and an Input field", f.Name)
 			}
-			if f.Required != (f.text != nil) || f.Nullable != (f.optText != nil) {
+			if f.Required != (f.text(&Lead{}) != nil) || f.Nullable != (f.optText(&Lead{}) != nil) {
 				t.Errorf("%s: required %v, nullable %v, but its Lead field is %T", f.Name, f.Required, f.Nullable,
 					reflect.ValueOf(l).FieldByName(goName).Interface())
 			}
@@ -155,7 +155,7 @@ func TestFieldLimitsAreValidated(t *testing.T) {
 	n := 0
 	for i := range fieldTable {
 		f := &fieldTable[i]
-		if f.Type != TypeText || f.Input == nil {
+		if f.Type != TypeText || f.Input(&Input{}) == nil {
 			continue
 		}
 		n++
@@ -166,7 +166,7 @@ func TestFieldLimitsAreValidated(t *testing.T) {
 			_, rc := ValidateCreate(in, now)
 			_, rp := ValidatePatch(Lead{Status: StatusNew}, in)
 			var bi BookingInput
-			*f.Booking(&bi) = v
+			*f.BookingText(&bi) = v
 			_, rb := ValidateBooking(bi)
 			for what, r := range map[string]Result{"create": rc, "patch": rp, "booking": rb} {
 				if got := tooLong(r, f); got != (length > f.Limit) {

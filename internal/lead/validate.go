@@ -102,8 +102,9 @@ func ValidateBooking(in BookingInput) (Booking, Result) {
 	var c checker
 	var b Booking
 	for i := range fieldTable {
-		if f := &fieldTable[i]; f.Booking != nil {
-			*f.booked(&b) = c.text(f.check(), *f.Booking(&in), f.Required)
+		f := &fieldTable[i]
+		if p := f.BookingText(&in); p != nil {
+			*f.booked(&b) = c.text(f.check(), *p, f.Required)
 		}
 	}
 	b.EmailNormalized = NormalizeEmail(b.Email)
@@ -122,11 +123,10 @@ func ValidateCreate(in Input, now time.Time) (Lead, Result) {
 	var l Lead
 	for i := range fieldTable {
 		f := &fieldTable[i]
-		switch {
-		case f.text != nil:
-			*f.text(&l) = c.text(f.check(), f.Input(&in).value(), true)
-		case f.optText != nil:
-			*f.optText(&l) = c.optional(f.check(), f.Input(&in).value())
+		if p := f.text(&l); p != nil {
+			*p = c.text(f.check(), f.Input(&in).value(), true)
+		} else if p := f.optText(&l); p != nil {
+			*p = c.optional(f.check(), f.Input(&in).value())
 		}
 	}
 	l.Source = c.source(in.Source.value())
@@ -148,11 +148,10 @@ func ValidatePatch(current Lead, in Input) (Lead, Result) {
 	l := current
 	for i := range fieldTable {
 		f := &fieldTable[i]
-		switch {
-		case f.text != nil:
-			c.patchRequired(f.text(&l), f.check(), *f.Input(&in))
-		case f.optText != nil:
-			c.patchOptional(f.optText(&l), f.check(), *f.Input(&in))
+		if p := f.text(&l); p != nil {
+			c.patchRequired(p, f.check(), *f.Input(&in))
+		} else if p := f.optText(&l); p != nil {
+			c.patchOptional(p, f.check(), *f.Input(&in))
 		}
 	}
 	if in.Status.Set {

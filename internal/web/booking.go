@@ -67,14 +67,14 @@ var utmFields = hiddenFields(bookingFields)
 
 // consentField is the name of the consent checkbox: the booking's boolean field.
 var consentField = lead.FieldNames(func(f *lead.Field) bool {
-	return f.Writable(lead.WriteBooking) && f.BookingBool != nil
+	return f.Writable(lead.WriteBooking) && f.Type == lead.TypeBool
 })[0]
 
 // withTable sets each field's MaxLength and Required from the lead's field table.
 func withTable(fields []formField) []formField {
 	for i := range fields {
 		f, ok := lead.LookupField(fields[i].Name)
-		if !ok || f.Booking == nil {
+		if !ok || !bookingText(f) {
 			panic("web: the booking form shows " + fields[i].Name + ", which a booking does not take")
 		}
 		fields[i].MaxLength, fields[i].Required = f.Limit, f.Required
@@ -82,10 +82,13 @@ func withTable(fields []formField) []formField {
 	return fields
 }
 
+// bookingText reports whether f is a text field a booking takes.
+func bookingText(f *lead.Field) bool { return f.Type == lead.TypeText && f.Writable(lead.WriteBooking) }
+
 // hiddenFields are the booking's text fields not among shown, in table order.
 func hiddenFields(shown []formField) []string {
 	return lead.FieldNames(func(f *lead.Field) bool {
-		return f.Booking != nil && !slices.ContainsFunc(shown, func(s formField) bool { return s.Name == f.Name })
+		return bookingText(f) && !slices.ContainsFunc(shown, func(s formField) bool { return s.Name == f.Name })
 	})
 }
 
@@ -268,7 +271,7 @@ func dropInvalidUTM(utm map[string]string) {
 	in := lead.BookingInput{FirstName: "x", LastName: "x", Email: "x@example.org", OrganizationName: "x", ConsentGiven: &consent}
 	for _, name := range utmFields {
 		f, _ := lead.LookupField(name)
-		*f.Booking(&in) = utm[name]
+		*f.BookingText(&in) = utm[name]
 	}
 	_, res := lead.ValidateBooking(in)
 	for _, is := range res.Errors {

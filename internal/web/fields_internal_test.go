@@ -20,14 +20,14 @@ func TestBookingFormUsesTheFieldTable(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	names = append(names, utmFields...)
-	want := lead.FieldNames(func(f *lead.Field) bool { return f.Booking != nil })
+	want := lead.FieldNames(func(f *lead.Field) bool { return f.BookingText(&lead.BookingInput{}) != nil })
 	if !slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(want))) {
 		t.Errorf("form fields %v, the table's booking text fields %v", names, want)
 	}
 	if !slices.Equal(utmFields, []string{"utm_source", "utm_medium", "utm_campaign"}) {
 		t.Errorf("hidden fields %v", utmFields)
 	}
-	if f, ok := lead.LookupField(consentField); !ok || f.BookingBool == nil {
+	if f, ok := lead.LookupField(consentField); !ok || f.BookingBool(&lead.BookingInput{}) == nil {
 		t.Errorf("the checkbox %q is not the booking's consent field", consentField)
 	}
 }
