@@ -58,11 +58,13 @@ func (e *FormatError) Error() string {
 	return "the file is not valid CSV (" + e.Reason + ")"
 }
 
-// columns are the columns an import reads: the seed's, less those only the service writes
-// (id, notes, ip_address, created_at, updated_at, anonymized_at), which are ignored.
-var columns = []string{"first_name", "last_name", "email", "phone", "organization_name", "organization_type",
-	"organization_size", "role_title", "message", "utm_source", "utm_medium", "utm_campaign", "source", "status",
-	"consent_given", "consent_timestamp"}
+// isColumn reports whether an import reads the column name: the seed's columns less those
+// only the service writes (id, notes, ip_address, created_at, updated_at, anonymized_at),
+// which are ignored (lead.Field.Import).
+func isColumn(name string) bool {
+	f, ok := lead.LookupField(name)
+	return ok && f.Import
+}
 
 // chunk is how many validated rows the reading goroutine hands over at a time.
 const chunk = 1000
@@ -103,7 +105,7 @@ func Read(data []byte, now time.Time) (*File, error) {
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(h))
 		switch {
-		case !slices.Contains(columns, name):
+		case !isColumn(name):
 			if strings.TrimSpace(h) != "" {
 				f.ignored = append(f.ignored, strings.TrimSpace(h))
 			}
@@ -283,30 +285,39 @@ func importLead(rec []string, cols map[string]int, now time.Time) (lead.Lead, []
 		}
 		return lead.Opt{}
 	}
-	in := lead.Input{
-		FirstName: opt("first_name"), LastName: opt("last_name"), Email: opt("email"), Phone: opt("phone"),
-		OrganizationName: opt("organization_name"), OrganizationType: opt("organization_type"),
-		OrganizationSize: opt("organization_size"), RoleTitle: opt("role_title"), Message: opt("message"),
-		UTMSource: opt("utm_source"), UTMMedium: opt("utm_medium"), UTMCampaign: opt("utm_campaign"),
-		Source: lead.Val(string(lead.SourceImport)), Status: opt("status"),
-	}
-	if v, _ := cell("source"); strings.TrimSpace(v) != "" {
-		in.Source = lead.Val(v)
-	}
+	var in lead.Input
 	var errs []lead.Issue
-	if v, _ := cell("consent_given"); strings.TrimSpace(v) != "" {
-		// a value that is not one of the accepted spellings is no consent
-		if b, ok := parseConsent(v); ok {
-			in.ConsentGiven = &b
+	fields := lead.Fields()
+	for i := range fields {
+		f := &fields[i]
+		if !f.Import {
+			continue
+		}
+		o, bl, tm := f.Input(&in), f.InputBool(&in), f.InputTime(&in)
+		switch {
+		case o != nil:
+			*o = opt(f.Name)
+		case bl != nil:
+			if v, _ := cell(f.Name); strings.TrimSpace(v) != "" {
+				// a value that is not one of the accepted spellings is no consent
+				if b, ok := parseConsent(v); ok {
+					*bl = &b
+				}
+			}
+		case tm != nil:
+			if v, _ := cell(f.Name); strings.TrimSpace(v) != "" {
+				if t, ok := parseTime(v); ok {
+					*tm = &t
+				} else {
+					errs = append(errs, lead.Issue{Field: f.Name, Rule: lead.RuleConsentTimestamp,
+						Message: "The consent timestamp is not a date and time (use RFC 3339, like 2026-01-31T14:05:00Z)."})
+				}
+			}
 		}
 	}
-	if v, _ := cell("consent_timestamp"); strings.TrimSpace(v) != "" {
-		if t, ok := parseTime(v); ok {
-			in.ConsentTimestamp = &t
-		} else {
-			errs = append(errs, lead.Issue{Field: "consent_timestamp", Rule: lead.RuleConsentTimestamp,
-				Message: "The consent timestamp is not a date and time (use RFC 3339, like 2026-01-31T14:05:00Z)."})
-		}
+	// source defaults to import when the column is missing or the cell blank
+	if strings.TrimSpace(in.Source.Value) == "" || in.Source.Null {
+		in.Source = lead.Val(string(lead.SourceImport))
 	}
 	l, res := lead.ValidateCreate(in, now)
 	for _, e := range res.Errors {

@@ -170,3 +170,58 @@ func TestImportFileErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestColumnsAreTheTable: an import reads exactly the table's import columns (the other
+// fields of a lead are ignored columns) and puts each cell where the table says.
+func TestColumnsAreTheTable(t *testing.T) {
+	var header, row []string
+	for _, f := range lead.Fields() {
+		header = append(header, f.Name)
+		switch {
+		case f.Type == lead.TypeBool:
+			row = append(row, "yes")
+		case f.Type == lead.TypeTime:
+			row = append(row, consentAt)
+		case f.Name == "email":
+			row = append(row, "kari@example.no")
+		case f.Type == lead.TypeEnum && f.Writable(lead.WritePatch):
+			row = append(row, string(lead.StatusQualified))
+		case f.Type == lead.TypeEnum:
+			row = append(row, string(lead.SourceEvent))
+		default:
+			row = append(row, "v "+f.Name)
+		}
+	}
+	file, err := csvimport.Read(csvFile(t, [][]string{header, row}), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []lead.Lead
+	for _, l := range file.Rows() {
+		got = append(got, l)
+	}
+	rep := file.Report(len(got), 0, nil, 0)
+	notImported := lead.FieldNames(func(f *lead.Field) bool { return !f.Import })
+	if !slices.Equal(rep.IgnoredColumns, notImported) || len(rep.Refused) != 0 || len(got) != 1 {
+		t.Fatalf("ignored %v (want %v), refused %v, %d rows", rep.IgnoredColumns, notImported, rep.Refused, len(got))
+	}
+	l := got[0]
+	for i, f := range lead.Fields() {
+		want := row[i]
+		switch {
+		case !f.Import:
+			want = ""
+			if f.Type == lead.TypeBool {
+				want = "false"
+			}
+		case f.Type == lead.TypeBool:
+			want = "true"
+		}
+		if f.Type == lead.TypeID || f.Name == "created_at" || f.Name == "updated_at" {
+			continue // the store sets these
+		}
+		if cell := f.Cell(&l); cell != want {
+			t.Errorf("%s: %q, want %q", f.Name, cell, want)
+		}
+	}
+}

@@ -6,17 +6,32 @@ import (
 	"encoding/csv"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
 )
 
-// csvColumns is the export's header: the seed's column names and anonymized_at.
-var csvColumns = []string{"id", "first_name", "last_name", "email", "phone", "organization_name",
-	"organization_type", "organization_size", "role_title", "source", "status", "notes", "message",
-	"utm_source", "utm_medium", "utm_campaign", "ip_address", "consent_given", "consent_timestamp",
-	"created_at", "updated_at", "anonymized_at"}
+// csvFields are the export's columns, in the field table's order: the seed's columns and
+// anonymized_at (lead.Field.Export).
+func csvFields() []*lead.Field {
+	var cols []*lead.Field
+	fields := lead.Fields()
+	for i := range fields {
+		if fields[i].Export {
+			cols = append(cols, &fields[i])
+		}
+	}
+	return cols
+}
+
+// csvHeader is the header row of the columns.
+func csvHeader(cols []*lead.Field) []string {
+	names := make([]string, len(cols))
+	for i, f := range cols {
+		names[i] = f.Name
+	}
+	return names
+}
 
 // csvFlushRows is how many rows go out between flushes: often enough that a download
 // visibly progresses, rarely enough that flushing costs nothing.
@@ -75,7 +90,8 @@ func (s *server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 		cw       *csv.Writer
 		rows     int
 		writeErr error
-		rec      = make([]string, len(csvColumns))
+		cols     = csvFields()
+		rec      = make([]string, len(cols))
 	)
 	// The status line waits for the first rows, so a query that fails at once is still
 	// answered with a problem.
@@ -89,7 +105,7 @@ func (s *server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 		// csv.Writer adopts a large enough bufio.Writer: 64 KiB chunks instead of 4 KiB
 		// ones make a tenth of the write system calls
 		cw = csv.NewWriter(bufio.NewWriterSize(w, 64<<10))
-		return cw.Write(csvColumns)
+		return cw.Write(csvHeader(cols))
 	}
 	write := func(b []lead.Lead) error {
 		if cw == nil {
@@ -98,7 +114,7 @@ func (s *server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		for i := range b {
-			csvRecord(rec, &b[i])
+			csvRecord(rec, cols, &b[i])
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
@@ -149,29 +165,11 @@ func (s *server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 	s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "csv export", attrs...)
 }
 
-// csvRecord fills rec with l in csvColumns order: null is an empty cell, times are RFC 3339
-// UTC, and any cell a spreadsheet would run as a formula is defused.
-func csvRecord(rec []string, l *lead.Lead) {
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	tm := func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	rec[0], rec[1], rec[2], rec[3], rec[4] = l.ID, l.FirstName, l.LastName, l.Email, str(l.Phone)
-	rec[5], rec[6], rec[7], rec[8] = l.OrganizationName, str(l.OrganizationType), str(l.OrganizationSize), str(l.RoleTitle)
-	rec[9], rec[10], rec[11], rec[12] = string(l.Source), string(l.Status), str(l.Notes), str(l.Message)
-	rec[13], rec[14], rec[15], rec[16] = str(l.UTMSource), str(l.UTMMedium), str(l.UTMCampaign), str(l.IPAddress)
-	rec[17], rec[18] = strconv.FormatBool(l.ConsentGiven), tm(l.ConsentTimestamp)
-	rec[19], rec[20], rec[21] = tm(&l.CreatedAt), tm(&l.UpdatedAt), tm(l.AnonymizedAt)
-	for i, c := range rec {
-		rec[i] = defuseFormula(c)
+// csvRecord fills rec with l in the order of cols (lead.Field.Cell: null is an empty cell,
+// times are RFC 3339 UTC), and defuses any cell a spreadsheet would run as a formula.
+func csvRecord(rec []string, cols []*lead.Field, l *lead.Lead) {
+	for i, f := range cols {
+		rec[i] = defuseFormula(f.Cell(l))
 	}
 }
 

@@ -21,42 +21,25 @@ const (
 	ruleUnknownField  = "unknown_field"
 )
 
-// leadReadOnly are columns only the service writes. Create accepts source and consent_*;
-// a patch may touch none of these.
-var (
-	leadReadOnlyOnCreate = []string{"id", "notes", "ip_address", "created_at", "updated_at", "anonymized_at"}
-	leadReadOnlyOnPatch  = append(slices.Clone(leadReadOnlyOnCreate), "source", "consent_given", "consent_timestamp")
-)
-
-// leadOpts maps the string fields of an Input to their JSON names.
-func leadOpts(in *lead.Input) map[string]*lead.Opt {
-	return map[string]*lead.Opt{
-		"first_name": &in.FirstName, "last_name": &in.LastName, "email": &in.Email, "phone": &in.Phone,
-		"organization_name": &in.OrganizationName, "organization_type": &in.OrganizationType,
-		"organization_size": &in.OrganizationSize, "role_title": &in.RoleTitle, "message": &in.Message,
-		"utm_source": &in.UTMSource, "utm_medium": &in.UTMMedium, "utm_campaign": &in.UTMCampaign,
-		"source": &in.Source, "status": &in.Status,
+// leadKeys are the keys of a lead a create (lead.WriteCreate) or a patch (lead.WritePatch)
+// may send, and those it may not: the fields of the table it may not write, which are
+// refused as read-only (422) rather than unknown.
+func leadKeys(a lead.Access) (known map[string]bool, readOnly []string) {
+	known = map[string]bool{}
+	for _, f := range lead.Fields() {
+		if f.Writable(a) {
+			known[f.Name] = true
+		} else {
+			readOnly = append(readOnly, f.Name)
+		}
 	}
-}
-
-// leadInputKeys are the keys a create (all of Input) or a patch (contact fields and
-// status) may send.
-func leadInputKeys(create bool) map[string]bool {
-	keys := map[string]bool{}
-	for name := range leadOpts(&lead.Input{}) {
-		keys[name] = true
-	}
-	if create {
-		keys["consent_given"], keys["consent_timestamp"] = true, true
-	} else {
-		delete(keys, "source")
-	}
-	return keys
+	return known, readOnly
 }
 
 // handleCreateLead is POST /api/v1/leads: a lead entered by staff. No email is sent.
 func (s *server) handleCreateLead(w http.ResponseWriter, r *http.Request) {
-	raw, ok := s.readLeadObject(w, r, []string{"application/json"}, leadInputKeys(true), leadReadOnlyOnCreate)
+	known, readOnly := leadKeys(lead.WriteCreate)
+	raw, ok := s.readLeadObject(w, r, []string{"application/json"}, known, readOnly)
 	if !ok {
 		return
 	}
@@ -91,7 +74,8 @@ func (s *server) handleGetLead(w http.ResponseWriter, r *http.Request) {
 // handlePatchLead is PATCH /api/v1/leads/{id}: a JSON merge patch (RFC 7396) of contact
 // fields and status, under If-Match.
 func (s *server) handlePatchLead(w http.ResponseWriter, r *http.Request) {
-	raw, ok := s.readLeadObject(w, r, []string{"application/merge-patch+json", "application/json"}, leadInputKeys(false), leadReadOnlyOnPatch)
+	known, readOnly := leadKeys(lead.WritePatch)
+	raw, ok := s.readLeadObject(w, r, []string{"application/merge-patch+json", "application/json"}, known, readOnly)
 	if !ok {
 		return
 	}
@@ -230,38 +214,42 @@ func (s *server) decodeLeadInput(w http.ResponseWriter, r *http.Request, raw map
 		s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", msg)
 		return in, false
 	}
-	for name, dst := range leadOpts(&in) {
-		v, ok := raw[name]
+	fields := lead.Fields()
+	for i := range fields {
+		f := &fields[i]
+		v, ok := raw[f.Name]
 		if !ok {
 			continue
 		}
-		if string(v) == "null" {
-			*dst = lead.Null()
-			continue
+		opt, bl, tm := f.Input(&in), f.InputBool(&in), f.InputTime(&in)
+		switch {
+		case opt != nil:
+			if string(v) == "null" {
+				*opt = lead.Null()
+				continue
+			}
+			var str string
+			if json.Unmarshal(v, &str) != nil {
+				return malformed("field " + f.Name + " must be a string or null")
+			}
+			*opt = lead.Val(str)
+		case bl != nil && string(v) != "null":
+			var b bool
+			if json.Unmarshal(v, &b) != nil {
+				return malformed("field " + f.Name + " must be a boolean")
+			}
+			*bl = &b
+		case tm != nil && string(v) != "null":
+			var str string
+			t, err := time.Time{}, json.Unmarshal(v, &str)
+			if err == nil {
+				t, err = time.Parse(time.RFC3339Nano, str)
+			}
+			if err != nil {
+				return malformed("field " + f.Name + " must be an RFC 3339 timestamp")
+			}
+			*tm = &t
 		}
-		var str string
-		if json.Unmarshal(v, &str) != nil {
-			return malformed("field " + name + " must be a string or null")
-		}
-		*dst = lead.Val(str)
-	}
-	if v, ok := raw["consent_given"]; ok && string(v) != "null" {
-		var b bool
-		if json.Unmarshal(v, &b) != nil {
-			return malformed("field consent_given must be a boolean")
-		}
-		in.ConsentGiven = &b
-	}
-	if v, ok := raw["consent_timestamp"]; ok && string(v) != "null" {
-		var str string
-		t, err := time.Time{}, json.Unmarshal(v, &str)
-		if err == nil {
-			t, err = time.Parse(time.RFC3339Nano, str)
-		}
-		if err != nil {
-			return malformed("field consent_timestamp must be an RFC 3339 timestamp")
-		}
-		in.ConsentTimestamp = &t
 	}
 	return in, true
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/httpapi"
+	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/metrics"
@@ -441,4 +442,114 @@ func httptestServer(t *testing.T, d httpapi.Deps) string {
 	srv := httptest.NewServer(httpapi.NewServer(d))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestOpenAPIFieldsAgreeWithTheFieldTable holds the document's lead schemas against the
+// field table (lead.Fields): the Lead schema has every field, required, with the table's
+// type, format and nullability; LeadCreate, LeadPatch, BookingRequest and BookingForm take
+// exactly the fields the table lets that writer write, require those it requires, and refer
+// to the component the table names, whose maxLength is the table's limit.
+func TestOpenAPIFieldsAgreeWithTheFieldTable(t *testing.T) {
+	raw := openAPIRaw(t)
+	sorted := func(s []string) []string { return slices.Sorted(slices.Values(s)) }
+	all := lead.FieldNames(func(*lead.Field) bool { return true })
+
+	leadSchema := openAPIAt(t, raw, "#/components/schemas/Lead")
+	if got := sorted(stringsOf(leadSchema["required"])); !slices.Equal(got, sorted(all)) {
+		t.Errorf("Lead.required %v, the table %v", got, sorted(all))
+	}
+	props := leadSchema["properties"].(map[string]any)
+	if got := sorted(slices.Collect(mapKeys(props))); !slices.Equal(got, sorted(all)) {
+		t.Errorf("Lead.properties %v, the table %v", got, sorted(all))
+	}
+	for _, f := range lead.Fields() {
+		p, _ := props[f.Name].(map[string]any)
+		if ref, ok := p["$ref"].(string); ok {
+			if f.Type != lead.TypeEnum || ref != "#/components/schemas/"+f.OpenAPIRef {
+				t.Errorf("Lead.%s: $ref %s, the table %s", f.Name, ref, f.OpenAPIRef)
+			}
+			continue
+		}
+		var want any = f.OpenAPIType
+		if f.Nullable {
+			want = []any{f.OpenAPIType, "null"}
+		}
+		if !reflect.DeepEqual(p["type"], want) {
+			t.Errorf("Lead.%s: type %v, the table %v", f.Name, p["type"], want)
+		}
+		if format, _ := p["format"].(string); format != f.OpenAPIFormat {
+			t.Errorf("Lead.%s: format %q, the table %q", f.Name, format, f.OpenAPIFormat)
+		}
+	}
+
+	// request fields that are not lead fields
+	extra := map[string][]string{"BookingRequest": {intake.HoneypotField}, "BookingForm": {intake.HoneypotField, "idempotency_key", "embed"}}
+	for _, c := range []struct {
+		schema string
+		access lead.Access
+	}{{"LeadCreate", lead.WriteCreate}, {"LeadPatch", lead.WritePatch}, {"BookingRequest", lead.WriteBooking}, {"BookingForm", lead.WriteBooking}} {
+		s := openAPIAt(t, raw, "#/components/schemas/"+c.schema)
+		writable := lead.FieldNames(func(f *lead.Field) bool { return f.Writable(c.access) })
+		props := s["properties"].(map[string]any)
+		var names []string
+		for name := range props {
+			if !slices.Contains(extra[c.schema], name) {
+				names = append(names, name)
+			}
+		}
+		if !slices.Equal(sorted(names), sorted(writable)) {
+			t.Errorf("%s.properties %v, the table's writable fields %v", c.schema, sorted(names), sorted(writable))
+		}
+		var required []string
+		if c.access != lead.WritePatch { // a merge patch requires nothing
+			required = lead.FieldNames(func(f *lead.Field) bool { return f.Writable(c.access) && f.Required })
+		}
+		if got := sorted(stringsOf(s["required"])); !slices.Equal(got, sorted(required)) {
+			t.Errorf("%s.required %v, the table %v", c.schema, got, sorted(required))
+		}
+		for _, name := range writable {
+			f, _ := lead.LookupField(name)
+			p, _ := props[name].(map[string]any)
+			if f.OpenAPIRef == "" {
+				want := f.OpenAPIType
+				if c.schema == "BookingForm" {
+					want = "string" // a form sends text
+				}
+				if !slices.Contains(stringsOf(anyTypes(p["type"])), want) {
+					t.Errorf("%s.%s: type %v, the table %s", c.schema, name, p["type"], want)
+				}
+				continue
+			}
+			if ref := refOf(p); ref != "#/components/schemas/"+f.OpenAPIRef {
+				t.Errorf("%s.%s refers to %q, the table to %s", c.schema, name, ref, f.OpenAPIRef)
+			}
+			if f.Type == lead.TypeText {
+				if n, ok := maxLengthOf(raw, p); !ok || int(n) != f.Limit {
+					t.Errorf("%s.%s: maxLength %v, the table's limit %d", c.schema, name, n, f.Limit)
+				}
+			}
+		}
+	}
+}
+
+// anyTypes is a schema's type as a list.
+func anyTypes(v any) any {
+	if s, ok := v.(string); ok {
+		return []any{s}
+	}
+	return v
+}
+
+// refOf is a property's $ref, or that of the non-null branch of its anyOf.
+func refOf(p map[string]any) string {
+	if ref, ok := p["$ref"].(string); ok {
+		return ref
+	}
+	alts, _ := p["anyOf"].([]any)
+	for _, a := range alts {
+		if m, ok := a.(map[string]any); ok && m["type"] != "null" {
+			return refOf(m)
+		}
+	}
+	return ""
 }

@@ -22,16 +22,6 @@ const HoneypotField = "website"
 // (400), as opposed to a readable booking that breaks a rule (422).
 var ErrMalformed = errors.New("malformed booking")
 
-// stringFields maps the public field names to where they go; consent_given is separate.
-func stringFields(in *lead.BookingInput) map[string]*string {
-	return map[string]*string{
-		"first_name": &in.FirstName, "last_name": &in.LastName, "email": &in.Email, "phone": &in.Phone,
-		"organization_name": &in.OrganizationName, "organization_type": &in.OrganizationType,
-		"organization_size": &in.OrganizationSize, "role_title": &in.RoleTitle, "message": &in.Message,
-		"utm_source": &in.UTMSource, "utm_medium": &in.UTMMedium, "utm_campaign": &in.UTMCampaign,
-	}
-}
-
 // DecodeJSON reads a JSON booking object. Unknown keys are ignored, null means absent;
 // a wrong type or a member named twice is ErrMalformed naming the field (never the
 // value); invalid UTF-8 (a lone surrogate escape included) is a *lead.Error with
@@ -51,32 +41,39 @@ func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) 
 	if _, err := dec.Token(); err != io.EOF {
 		return in, "", fmt.Errorf("%w: unexpected data after the JSON object", ErrMalformed)
 	}
-	fields := stringFields(&in)
-	fields[HoneypotField] = &honeypot
-	for name, dst := range fields {
-		v, ok := raw[name]
+	if err := decodeHoneypot(raw, &honeypot); err != nil {
+		return in, "", err
+	}
+	fields := lead.Fields()
+	for i := range fields {
+		f := &fields[i]
+		if !f.Writable(lead.WriteBooking) {
+			continue
+		}
+		v, ok := raw[f.Name]
 		if !ok || string(v) == "null" {
 			continue
 		}
-		if plain, ok := plainJSONString(v); ok {
-			*dst = plain
-			continue
+		if dst := f.BookingText(&in); dst != nil {
+			if plain, ok := plainJSONString(v); ok {
+				*dst = plain
+				continue
+			}
+			if err := json.Unmarshal(v, dst); err != nil {
+				return in, "", fmt.Errorf("%w: field %s must be a string", ErrMalformed, f.Name)
+			}
+		} else if dst := f.BookingBool(&in); dst != nil {
+			var b bool
+			var s string
+			switch {
+			case json.Unmarshal(v, &b) == nil:
+			case json.Unmarshal(v, &s) == nil:
+				b = truthy(s)
+			default:
+				return in, "", fmt.Errorf("%w: field %s must be a boolean", ErrMalformed, f.Name)
+			}
+			*dst = &b
 		}
-		if err := json.Unmarshal(v, dst); err != nil {
-			return in, "", fmt.Errorf("%w: field %s must be a string", ErrMalformed, name)
-		}
-	}
-	if v, ok := raw["consent_given"]; ok && string(v) != "null" {
-		var b bool
-		var s string
-		switch {
-		case json.Unmarshal(v, &b) == nil:
-		case json.Unmarshal(v, &s) == nil:
-			b = truthy(s)
-		default:
-			return in, "", fmt.Errorf("%w: field consent_given must be a boolean", ErrMalformed)
-		}
-		in.ConsentGiven = &b
 	}
 	return in, honeypot, nil
 }
@@ -113,15 +110,39 @@ func plainJSONString(v []byte) (string, bool) {
 	return string(v[1 : len(v)-1]), true
 }
 
+// decodeHoneypot reads the honeypot member, a string like the text fields.
+func decodeHoneypot(raw map[string]json.RawMessage, dst *string) error {
+	v, ok := raw[HoneypotField]
+	if !ok || string(v) == "null" {
+		return nil
+	}
+	if plain, ok := plainJSONString(v); ok {
+		*dst = plain
+		return nil
+	}
+	if err := json.Unmarshal(v, dst); err != nil {
+		return fmt.Errorf("%w: field %s must be a string", ErrMalformed, HoneypotField)
+	}
+	return nil
+}
+
 // DecodeForm reads a form-encoded booking (the HTML form posts this). A checked checkbox
 // sends "on"; an unchecked one sends nothing, which is a missing consent.
 func DecodeForm(form url.Values) (in lead.BookingInput, honeypot string) {
-	for name, dst := range stringFields(&in) {
-		*dst = form.Get(name)
-	}
-	if v, ok := form["consent_given"]; ok && len(v) > 0 {
-		b := truthy(v[0])
-		in.ConsentGiven = &b
+	fields := lead.Fields()
+	for i := range fields {
+		f := &fields[i]
+		if !f.Writable(lead.WriteBooking) {
+			continue
+		}
+		if dst := f.BookingText(&in); dst != nil {
+			*dst = form.Get(f.Name)
+		} else if dst := f.BookingBool(&in); dst != nil {
+			if v, ok := form[f.Name]; ok && len(v) > 0 {
+				b := truthy(v[0])
+				*dst = &b
+			}
+		}
 	}
 	return in, form.Get(HoneypotField)
 }

@@ -106,3 +106,54 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestDecodersTakeTheBookingFields: the JSON and the form decoder take exactly the fields
+// of the table a public booking may write (lead.WriteBooking), each into its own place, and
+// ignore the others.
+func TestDecodersTakeTheBookingFields(t *testing.T) {
+	body := map[string]any{}
+	form := url.Values{}
+	for _, f := range lead.Fields() {
+		switch f.Type {
+		case lead.TypeBool:
+			body[f.Name], form[f.Name] = true, []string{"on"}
+		default:
+			body[f.Name], form[f.Name] = "v-"+f.Name, []string{"v-" + f.Name}
+		}
+	}
+	b, _ := json.Marshal(body)
+	fromJSON, _, err := intake.DecodeJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromForm, _ := intake.DecodeForm(form)
+	for what, in := range map[string]lead.BookingInput{"json": fromJSON, "form": fromForm} {
+		n := 0
+		for _, f := range lead.Fields() {
+			switch {
+			case f.BookingText(&lead.BookingInput{}) != nil:
+				n++
+				if got := *f.BookingText(&in); got != "v-"+f.Name {
+					t.Errorf("%s: %s is %q", what, f.Name, got)
+				}
+			case f.BookingBool(&lead.BookingInput{}) != nil:
+				n++
+				if got := *f.BookingBool(&in); got == nil || !*got {
+					t.Errorf("%s: %s is %v", what, f.Name, got)
+				}
+			}
+		}
+		var want lead.BookingInput // what the booking fields of the table make: nothing else is set
+		for _, f := range lead.Fields() {
+			if f.BookingText(&lead.BookingInput{}) != nil {
+				*f.BookingText(&want) = *f.BookingText(&in)
+			}
+			if f.BookingBool(&lead.BookingInput{}) != nil {
+				*f.BookingBool(&want) = *f.BookingBool(&in)
+			}
+		}
+		if in != want || n != len(lead.FieldNames(func(f *lead.Field) bool { return f.Writable(lead.WriteBooking) })) {
+			t.Errorf("%s: decoded %+v, the table's booking fields give %+v (%d fields)", what, in, want, n)
+		}
+	}
+}

@@ -100,19 +100,12 @@ const MaxConsentClockSkew = 5 * time.Minute
 // prospect's, so they are not part of a booking.
 func ValidateBooking(in BookingInput) (Booking, Result) {
 	var c checker
-	b := Booking{
-		FirstName:        c.text(fieldFirstName, in.FirstName, true),
-		LastName:         c.text(fieldLastName, in.LastName, true),
-		Email:            c.text(fieldEmail, in.Email, true),
-		Phone:            c.text(fieldPhone, in.Phone, false),
-		OrganizationName: c.text(fieldOrganizationName, in.OrganizationName, true),
-		OrganizationType: c.text(fieldOrganizationType, in.OrganizationType, false),
-		OrganizationSize: c.text(fieldOrganizationSize, in.OrganizationSize, false),
-		RoleTitle:        c.text(fieldRoleTitle, in.RoleTitle, false),
-		Message:          c.text(fieldMessage, in.Message, false),
-		UTMSource:        c.text(fieldUTMSource, in.UTMSource, false),
-		UTMMedium:        c.text(fieldUTMMedium, in.UTMMedium, false),
-		UTMCampaign:      c.text(fieldUTMCampaign, in.UTMCampaign, false),
+	var b Booking
+	for i := range fieldTable {
+		f := &fieldTable[i]
+		if p := f.BookingText(&in); p != nil {
+			*f.booked(&b) = c.text(f.check(), *p, f.Required)
+		}
 	}
 	b.EmailNormalized = NormalizeEmail(b.Email)
 	if in.ConsentGiven == nil || !*in.ConsentGiven {
@@ -127,22 +120,17 @@ func ValidateBooking(in BookingInput) (Booking, Result) {
 // consent_timestamp no later than now plus MaxConsentClockSkew. Null counts as absent.
 func ValidateCreate(in Input, now time.Time) (Lead, Result) {
 	var c checker
-	l := Lead{
-		FirstName:        c.text(fieldFirstName, in.FirstName.value(), true),
-		LastName:         c.text(fieldLastName, in.LastName.value(), true),
-		Email:            c.text(fieldEmail, in.Email.value(), true),
-		Phone:            c.optional(fieldPhone, in.Phone.value()),
-		OrganizationName: c.text(fieldOrganizationName, in.OrganizationName.value(), true),
-		OrganizationType: c.optional(fieldOrganizationType, in.OrganizationType.value()),
-		OrganizationSize: c.optional(fieldOrganizationSize, in.OrganizationSize.value()),
-		RoleTitle:        c.optional(fieldRoleTitle, in.RoleTitle.value()),
-		Message:          c.optional(fieldMessage, in.Message.value()),
-		UTMSource:        c.optional(fieldUTMSource, in.UTMSource.value()),
-		UTMMedium:        c.optional(fieldUTMMedium, in.UTMMedium.value()),
-		UTMCampaign:      c.optional(fieldUTMCampaign, in.UTMCampaign.value()),
-		Source:           c.source(in.Source.value()),
-		Status:           StatusNew,
+	var l Lead
+	for i := range fieldTable {
+		f := &fieldTable[i]
+		if p := f.text(&l); p != nil {
+			*p = c.text(f.check(), f.Input(&in).value(), true)
+		} else if p := f.optText(&l); p != nil {
+			*p = c.optional(f.check(), f.Input(&in).value())
+		}
 	}
+	l.Source = c.source(in.Source.value())
+	l.Status = StatusNew
 	if s := strings.TrimSpace(in.Status.value()); s != "" {
 		l.Status = c.status(s)
 	}
@@ -158,18 +146,14 @@ func ValidateCreate(in Input, now time.Time) (Lead, Result) {
 func ValidatePatch(current Lead, in Input) (Lead, Result) {
 	var c checker
 	l := current
-	c.patchRequired(&l.FirstName, fieldFirstName, in.FirstName)
-	c.patchRequired(&l.LastName, fieldLastName, in.LastName)
-	c.patchRequired(&l.Email, fieldEmail, in.Email)
-	c.patchOptional(&l.Phone, fieldPhone, in.Phone)
-	c.patchRequired(&l.OrganizationName, fieldOrganizationName, in.OrganizationName)
-	c.patchOptional(&l.OrganizationType, fieldOrganizationType, in.OrganizationType)
-	c.patchOptional(&l.OrganizationSize, fieldOrganizationSize, in.OrganizationSize)
-	c.patchOptional(&l.RoleTitle, fieldRoleTitle, in.RoleTitle)
-	c.patchOptional(&l.Message, fieldMessage, in.Message)
-	c.patchOptional(&l.UTMSource, fieldUTMSource, in.UTMSource)
-	c.patchOptional(&l.UTMMedium, fieldUTMMedium, in.UTMMedium)
-	c.patchOptional(&l.UTMCampaign, fieldUTMCampaign, in.UTMCampaign)
+	for i := range fieldTable {
+		f := &fieldTable[i]
+		if p := f.text(&l); p != nil {
+			c.patchRequired(p, f.check(), *f.Input(&in))
+		} else if p := f.optText(&l); p != nil {
+			c.patchOptional(p, f.check(), *f.Input(&in))
+		}
+	}
 	if in.Status.Set {
 		s := strings.TrimSpace(in.Status.value())
 		if s == "" {
@@ -216,38 +200,18 @@ const (
 	kindMultiline      // line breaks allowed (after CRLF/CR → LF)
 )
 
-// field is one validated column: its API name, a label for messages, and its limit in
-// code points (SPEC §2).
+// field is one validated column: its API name, a label for messages, its limit in code
+// points (SPEC §2) and the rule a longer value fails.
 type field struct {
-	name  string
-	label string
-	limit int
-	kind  kind
+	name       string
+	label      string
+	limit      int
+	kind       kind
+	lengthRule string
 }
 
-var (
-	fieldFirstName        = field{"first_name", "First name", 100, kindName}
-	fieldLastName         = field{"last_name", "Last name", 100, kindName}
-	fieldEmail            = field{"email", "Email", maxEmailLength, kindEmail}
-	fieldPhone            = field{"phone", "Phone", 40, kindPhone}
-	fieldOrganizationName = field{"organization_name", "Organization name", 200, kindPlain}
-	fieldOrganizationType = field{"organization_type", "Organization type", 100, kindPlain}
-	fieldOrganizationSize = field{"organization_size", "Organization size", 50, kindPlain}
-	fieldRoleTitle        = field{"role_title", "Role title", 100, kindPlain}
-	fieldMessage          = field{"message", "Message", 5000, kindMultiline}
-	fieldUTMSource        = field{"utm_source", "UTM source", 200, kindPlain}
-	fieldUTMMedium        = field{"utm_medium", "UTM medium", 200, kindPlain}
-	fieldUTMCampaign      = field{"utm_campaign", "UTM campaign", 200, kindPlain}
-	fieldNote             = field{"text", "Note", 100000, kindMultiline}
-)
-
-// Fields without text checks.
-const (
-	fieldSource           = "source"
-	fieldStatus           = "status"
-	fieldConsentGiven     = "consent_given"
-	fieldConsentTimestamp = "consent_timestamp"
-)
+// fieldNote is the text of a sales note; the lead's own fields are in the field table (fields.go).
+var fieldNote = field{"text", "Note", 100000, kindMultiline, RuleFieldLength}
 
 // checker collects the issues of one validation. Messages name the field but never repeat
 // the submitted value: they end up in logs and in pages.
@@ -297,11 +261,7 @@ func (c *checker) text(f field, raw string, required bool) string {
 		return ""
 	}
 	if utf8.RuneCountInString(v) > f.limit {
-		rule := RuleFieldLength
-		if f == fieldMessage {
-			rule = RuleMessageLength
-		}
-		c.fail(f.name, rule, fmt.Sprintf("%s must be at most %d characters.", f.label, f.limit))
+		c.fail(f.name, f.lengthRule, fmt.Sprintf("%s must be at most %d characters.", f.label, f.limit))
 		return v
 	}
 	if f.kind == kindEmail {

@@ -42,24 +42,55 @@ func (f formField) DescribedBy() string {
 	return strings.Join(ids, " ")
 }
 
-// bookingFields are the visible fields in form order; the error summary follows it.
-var bookingFields = []formField{
-	{Name: "first_name", Label: "First name", Type: "text", Autocomplete: "given-name", MaxLength: 100, Required: true},
-	{Name: "last_name", Label: "Last name", Type: "text", Autocomplete: "family-name", MaxLength: 100, Required: true},
-	{Name: "email", Label: "Work email", Type: "email", Autocomplete: "email", MaxLength: 254, Required: true,
+// bookingFields are the visible fields in form order; the error summary follows it. The
+// form's layout (label, widget, hint) is the page's; the limit and whether a field is
+// required come from the field table.
+var bookingFields = withTable([]formField{
+	{Name: "first_name", Label: "First name", Type: "text", Autocomplete: "given-name"},
+	{Name: "last_name", Label: "Last name", Type: "text", Autocomplete: "family-name"},
+	{Name: "email", Label: "Work email", Type: "email", Autocomplete: "email",
 		Hint: "We send the confirmation here."},
-	{Name: "phone", Label: "Phone", Type: "tel", Autocomplete: "tel", MaxLength: 40,
+	{Name: "phone", Label: "Phone", Type: "tel", Autocomplete: "tel",
 		Hint: "With country code if outside Norway, e.g. +47 22 33 44 55."},
-	{Name: "organization_name", Label: "Organization", Type: "text", Autocomplete: "organization", MaxLength: 200, Required: true},
-	{Name: "organization_type", Label: "Type of organization", Type: "text", MaxLength: 100,
+	{Name: "organization_name", Label: "Organization", Type: "text", Autocomplete: "organization"},
+	{Name: "organization_type", Label: "Type of organization", Type: "text",
 		Hint: "For example non-profit, public sector or membership organization."},
-	{Name: "organization_size", Label: "Number of mentors and volunteers", Type: "select", MaxLength: 50,
+	{Name: "organization_size", Label: "Number of mentors and volunteers", Type: "select",
 		Options: []string{"1-9", "10-49", "50-249", "250-999", "1000+"}},
-	{Name: "role_title", Label: "Your role", Type: "text", Autocomplete: "organization-title", MaxLength: 100},
-	{Name: "message", Label: "What would you like to see in the demo?", Type: "textarea", MaxLength: 5000},
+	{Name: "role_title", Label: "Your role", Type: "text", Autocomplete: "organization-title"},
+	{Name: "message", Label: "What would you like to see in the demo?", Type: "textarea"},
+})
+
+// utmFields are the text fields a booking takes that the form does not show: they come
+// hidden, from the page's own URL (utm_*).
+var utmFields = hiddenFields(bookingFields)
+
+// consentField is the name of the consent checkbox: the booking's boolean field.
+var consentField = lead.FieldNames(func(f *lead.Field) bool {
+	return f.Writable(lead.WriteBooking) && f.Type == lead.TypeBool
+})[0]
+
+// withTable sets each field's MaxLength and Required from the lead's field table.
+func withTable(fields []formField) []formField {
+	for i := range fields {
+		f, ok := lead.LookupField(fields[i].Name)
+		if !ok || !bookingText(f) {
+			panic("web: the booking form shows " + fields[i].Name + ", which a booking does not take")
+		}
+		fields[i].MaxLength, fields[i].Required = f.Limit, f.Required
+	}
+	return fields
 }
 
-var utmFields = []string{"utm_source", "utm_medium", "utm_campaign"}
+// bookingText reports whether f is a text field a booking takes.
+func bookingText(f *lead.Field) bool { return f.Type == lead.TypeText && f.Writable(lead.WriteBooking) }
+
+// hiddenFields are the booking's text fields not among shown, in table order.
+func hiddenFields(shown []formField) []string {
+	return lead.FieldNames(func(f *lead.Field) bool {
+		return bookingText(f) && !slices.ContainsFunc(shown, func(s formField) bool { return s.Name == f.Name })
+	})
+}
 
 type issueLink struct{ Field, Message string }
 
@@ -171,7 +202,7 @@ func (p *Pages) newBookingData(form url.Values, embed bool) bookingData {
 		chrome:         chrome{Title: "Book a demo of Meander", Embed: embed},
 		Fields:         map[string]formField{},
 		UTM:            map[string]string{},
-		ConsentChecked: form.Get("consent_given") != "",
+		ConsentChecked: form.Get(consentField) != "",
 		ConsentVersion: p.cfg.Intake.ConsentVersion,
 		IdempotencyKey: newIdemKey(),
 	}
@@ -219,11 +250,11 @@ func (d *bookingData) applyIssues(errs, warns []lead.Issue) {
 		d.Fields[f.Name] = ff
 		d.Summary = append(d.Summary, issueLink{Field: f.Name, Message: msg})
 	}
-	if msg := byField["consent_given"]; msg != "" {
+	if msg := byField[consentField]; msg != "" {
 		d.ConsentError = "Please tick the box to agree, so that we may store your details and contact you."
 		d.ConsentFocus = !focused
 		focused = true
-		d.Summary = append(d.Summary, issueLink{Field: "consent_given", Message: d.ConsentError})
+		d.Summary = append(d.Summary, issueLink{Field: consentField, Message: d.ConsentError})
 	}
 	// hidden fields cannot be fixed by the person; say so rather than hide the refusal
 	for _, name := range utmFields {
@@ -237,9 +268,12 @@ func (d *bookingData) applyIssues(errs, warns []lead.Issue) {
 // the person could not fix them, and campaign data is not worth a failed booking.
 func dropInvalidUTM(utm map[string]string) {
 	consent := true
-	_, res := lead.ValidateBooking(lead.BookingInput{FirstName: "x", LastName: "x", Email: "x@example.org",
-		OrganizationName: "x", ConsentGiven: &consent,
-		UTMSource: utm["utm_source"], UTMMedium: utm["utm_medium"], UTMCampaign: utm["utm_campaign"]})
+	in := lead.BookingInput{FirstName: "x", LastName: "x", Email: "x@example.org", OrganizationName: "x", ConsentGiven: &consent}
+	for _, name := range utmFields {
+		f, _ := lead.LookupField(name)
+		*f.BookingText(&in) = utm[name]
+	}
+	_, res := lead.ValidateBooking(in)
 	for _, is := range res.Errors {
 		delete(utm, is.Field)
 	}
