@@ -113,6 +113,10 @@ func (sqliteEngine) writeExec(ctx context.Context, s *Store, query string, args 
 	})
 }
 
+func (sqliteEngine) completeEmailJob(ctx context.Context, s *Store, id string) error {
+	return s.execGrouped(ctx, sqlCompleteEmailJob, id, ts(s.now()))
+}
+
 // The one writer (BEGIN IMMEDIATE, see openSQLite) already serializes every rate key.
 func (sqliteEngine) lockRateKey(context.Context, *Store, *sql.Tx, string) error { return nil }
 
