@@ -177,12 +177,19 @@ func (sqliteEngine) bookWrites(ctx context.Context, s *Store, tx *sql.Tx, w book
 // The claim's statements, prepared once (sqliteHotStatements): parsed on every claim they
 // were a few per cent of a booking's CPU. A recipient is a point read of the primary key.
 const (
+	// Each kind of due job is read off idx_email_jobs_due in run_at order and stops at the
+	// limit; the first $3 of both are the first $3 due. (One WHERE with an OR sorted every
+	// due job before taking the first: with a backlog of thousands, each claim cost as many.)
 	sqlClaimEmailJobs = `
 UPDATE email_jobs SET status = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2
 WHERE id IN (
-	SELECT id FROM email_jobs
-	WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)
-	ORDER BY run_at LIMIT $3)
+	SELECT id FROM (
+		SELECT id, run_at FROM (SELECT id, run_at FROM email_jobs
+			WHERE status = 'pending' AND run_at <= $2 ORDER BY run_at LIMIT $3)
+		UNION ALL
+		SELECT id, run_at FROM (SELECT id, run_at FROM email_jobs
+			WHERE status = 'running' AND locked_until < $2 ORDER BY run_at LIMIT $3)
+		ORDER BY run_at LIMIT $3))
 RETURNING id, lead_id, booking_id, attempts, created_at`
 	sqlEmailRecipient = `SELECT email, first_name, anonymized_at FROM leads WHERE id = $1`
 )
