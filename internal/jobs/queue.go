@@ -104,9 +104,24 @@ func (q *queue[J]) run(ctx context.Context) {
 			return
 		case <-ticker.C:
 		case <-q.wake:
+			// A wake-up comes after every commit that queued a job: claimed at once, each
+			// booking's job was claimed, and its claim committed, on its own (the claim and
+			// its delivery were 15% of a booking's CPU at 8 clients). Waiting a moment lets
+			// the jobs of the bookings right behind it join the same claim, and their
+			// marks the same commit. An email goes out that much later; nothing else changes.
+			gather := time.NewTimer(wakeGather)
+			select {
+			case <-ctx.Done():
+				gather.Stop()
+				return
+			case <-gather.C:
+			}
 		}
 	}
 }
+
+// wakeGather is how long the loop lets jobs gather after a local wake-up before it claims.
+const wakeGather = 5 * time.Millisecond
 
 // runOnce claims one batch of due jobs and delivers them; it returns how many it claimed.
 // Once ctx is cancelled it begins no delivery: the jobs not begun are given back.

@@ -31,7 +31,7 @@ const sqlCancelEmailJob = `UPDATE email_jobs SET status = 'cancelled', locked_un
 
 // CompleteEmailJob marks a job delivered.
 func (s *Store) CompleteEmailJob(ctx context.Context, id string) error {
-	return s.execGrouped(ctx, sqlCompleteEmailJob, id, ts(s.now()))
+	return s.e.completeEmailJob(ctx, s, id)
 }
 
 // RetryEmailJob records a failed attempt: the job is due again at retryAt, or failed for

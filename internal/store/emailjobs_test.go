@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,6 +61,52 @@ func TestReleaseEmailJobs(t *testing.T) {
 		}
 		if n := count(t, s, `SELECT COUNT(*) FROM email_jobs WHERE attempts = 2`); n != 3 {
 			t.Errorf("%d jobs on their second attempt, want 3", n)
+		}
+	})
+}
+
+// Jobs marked done at the same time are each stored as done, and only those: on
+// PostgreSQL the marks that wait share one statement and commit (donemarks.go), on SQLite
+// a group commit. A mark is answered only after its commit: read back at once, it is there.
+func TestEmailJobsMarkedDoneTogether(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		s := storetest.MustOpen(t, e.URL(t), store.Options{})
+		const n, kept = 40, 5
+		for i := range n + kept {
+			if _, err := s.Book(ctx, params(booking(fmt.Sprintf("marked%d@example.org", i)), fmt.Sprintf("198.51.100.%d", i+1))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		jobs, err := s.ClaimEmailJobs(ctx, n+kept, time.Minute)
+		if err != nil || len(jobs) != n+kept {
+			t.Fatalf("claim: %d jobs, %v", len(jobs), err)
+		}
+		var start, wg sync.WaitGroup
+		start.Add(1)
+		for _, j := range jobs[:n] {
+			wg.Go(func() {
+				start.Wait()
+				if err := s.CompleteEmailJob(ctx, j.ID); err != nil {
+					t.Errorf("mark %s: %v", j.ID, err)
+					return
+				}
+				if got := count(t, s, `SELECT COUNT(*) FROM email_jobs WHERE id = $1 AND status = 'done' AND locked_until IS NULL`, j.ID); got != 1 {
+					t.Errorf("job %s answered as done but not stored so", j.ID)
+				}
+			})
+		}
+		start.Done()
+		wg.Wait()
+		if c, _ := s.EmailJobCounts(ctx); c["done"] != n || c["running"] != kept {
+			t.Errorf("job counts %v, want %d done and %d still running", c, n, kept)
+		}
+		if e.Name == "postgres" {
+			batches, marks := store.DoneMarks(s)
+			if marks != n || batches >= marks {
+				t.Errorf("%d marks in %d statements: none shared one", marks, batches)
+			}
+			t.Logf("%d marks in %d statements", marks, batches)
 		}
 	})
 }

@@ -53,6 +53,10 @@ type engine interface {
 	// claimEmailJobs leases up to limit due email jobs with their recipients, cancelling
 	// those whose lead was erased while queued (emailjobs.go).
 	claimEmailJobs(ctx context.Context, s *Store, now time.Time, lease time.Duration, limit int) ([]EmailJob, error)
+	// completeEmailJob marks a claimed email job done (emailjobs.go): in a shared commit
+	// on SQLite, in a statement shared with the marks waiting at the same time on
+	// PostgreSQL (donemarks.go).
+	completeEmailJob(ctx context.Context, s *Store, id string) error
 	// claimWebhookDeliveries leases, in tx, up to limit due deliveries of active
 	// subscriptions; webhooks.go adds their targets.
 	claimWebhookDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error)

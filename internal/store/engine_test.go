@@ -18,7 +18,8 @@ import (
 //
 //	migrator, afterMigrate      every test (storetest.MustOpen); TestMigrationsShareOneHistory
 //	writeTx                     TestStore, TestBookingsCommittedTogether
-//	writeExec                   TestStore (CompleteEmailJob, RetryEmailJob)
+//	writeExec                   TestStore (RetryEmailJob)
+//	completeEmailJob            TestStore, TestEmailJobsMarkedDoneTogether
 //	lockRateKey, recentBookings TestStore (rate limit), TestRateLimitCountsIPv6By64
 //	bookWrites                  TestStore, TestWebhookEnqueueOnBooking
 //	claimEmailJobs              TestStore, TestReleaseEmailJobs, TestClaimCancelsTheJobOfAnErasedLead

@@ -28,3 +28,11 @@ func GroupQueue(s *Store) (pending int, closed bool) {
 // FailBookingsAfterWrites makes the bookings for which fail returns an error fail after
 // their writes, just before their idempotency record. Set it before booking.
 func FailBookingsAfterWrites(s *Store, fail func(BookingParams) error) { s.failBooking = fail }
+
+// DoneMarks reports how many statements wrote PostgreSQL's email "done" marks and how many
+// marks they held.
+func DoneMarks(s *Store) (batches, marks int) {
+	s.marks.mu.Lock()
+	defer s.marks.mu.Unlock()
+	return s.marks.batches, s.marks.marks
+}

@@ -121,6 +121,11 @@ func (s *Store) commitGroup(group []*groupedWrite) {
 	defer cancel()
 	alone := len(group) == 1 // no savepoint needed: its failure is the transaction's
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if !alone {
+			if _, err := s.txExec(ctx, tx, sqlDeferSearch); err != nil {
+				return err
+			}
+		}
 		for _, w := range group {
 			if w.err = w.ctx.Err(); w.err != nil {
 				continue
@@ -141,6 +146,14 @@ func (s *Store) commitGroup(group []*groupedWrite) {
 				return err
 			}
 		}
+		if !alone {
+			if _, err := s.txExec(ctx, tx, sqlIndexDeferredSearch); err != nil {
+				return err
+			}
+			if _, err := s.txExec(ctx, tx, sqlEndDeferredSearch); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	for _, w := range group {
@@ -150,6 +163,25 @@ func (s *Store) commitGroup(group []*groupedWrite) {
 		close(w.done)
 	}
 }
+
+// A group's new leads enter the search index together, just before its COMMIT (migration
+// 00011): FTS5 flushes its pending terms into a new segment at every RELEASE of a
+// savepoint, and whenever a row arrives with a lower rowid than the one before (ours
+// descend, see 00003_search.sql), so the per-row trigger made one segment per booking and
+// FTS5 merged them again later. While the group's row of leads_search_deferred exists, the
+// insert trigger leaves a new lead out of the index; sqlIndexDeferredSearch then indexes
+// every lead inserted since the group began (leads are never deleted, so those are the
+// rows above the rowid it recorded; a booking rolled back to its savepoint left none) in
+// ascending search-rowid order, one segment, and the row is deleted again. All of it is in
+// the group's one transaction: no reader sees a lead without its index entry, and a failed
+// group leaves neither.
+const (
+	sqlDeferSearch         = `INSERT INTO leads_search_deferred (since_rowid) SELECT COALESCE(MAX(rowid), 0) FROM leads`
+	sqlIndexDeferredSearch = `INSERT INTO leads_search (rowid, doc)
+SELECT ` + sqliteSearchKey + ` - rowid, ` + sqliteSearchDoc + ` FROM leads
+WHERE rowid > (SELECT since_rowid FROM leads_search_deferred) ORDER BY rowid DESC`
+	sqlEndDeferredSearch = `DELETE FROM leads_search_deferred`
+)
 
 const (
 	sqlSavepoint           = `SAVEPOINT grouped`

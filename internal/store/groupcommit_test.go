@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -239,4 +240,70 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
+}
+
+// Bookings committed together are found by search (on SQLite a group indexes its new leads
+// in one statement before its COMMIT instead of the insert trigger doing it per booking,
+// migration 00011), and a booking of the group that rolled back to its savepoint leaves
+// nothing in the index. On PostgreSQL each booking is its own transaction; the outcome
+// must be the same.
+func TestSearchFindsLeadsBookedTogether(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		s := storetest.MustOpen(t, e.URL(t), store.Options{})
+		store.FailBookingsAfterWrites(s, func(p store.BookingParams) error {
+			if strings.HasPrefix(p.IdempotencyKey, "key-") {
+				return errBroken
+			}
+			return nil
+		})
+		const kept, broken = 48, 12
+		var start, wg sync.WaitGroup
+		start.Add(1)
+		for i := range kept + broken {
+			b := booking(fmt.Sprintf("grouped%d@example.org", i))
+			b.LastName = fmt.Sprintf("Qv%03dzk", i)
+			p := params(b, fmt.Sprintf("198.51.100.%d", i+1))
+			if i >= kept {
+				p.IdempotencyKey = fmt.Sprintf("key-%d", i)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start.Wait()
+				_, err := s.Book(ctx, p)
+				if (err != nil) != (i >= kept) {
+					t.Errorf("booking %d: %v", i, err)
+				}
+			}()
+		}
+		start.Done()
+		wg.Wait()
+		if e.Name == "sqlite" {
+			if groups, writes := store.GroupCommits(s); groups >= writes {
+				t.Fatalf("%d writes in %d transactions: nothing was committed together", writes, groups)
+			}
+			if n := count(t, s, `SELECT COUNT(*) FROM leads_search_deferred`); n != 0 {
+				t.Errorf("%d rows left in leads_search_deferred", n)
+			}
+		}
+		for i := range kept + broken {
+			name := fmt.Sprintf("Qv%03dzk", i)
+			page, err := s.ListLeads(ctx, query.Filter{Query: strings.ToLower(name)}, 10, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 1
+			if i >= kept {
+				want = 0
+			}
+			if len(page.Items) != want || (want == 1 && page.Items[0].LastName != name) {
+				t.Errorf("search %q: %d leads, want %d", name, len(page.Items), want)
+			}
+		}
+		page, err := s.ListLeads(ctx, query.Filter{Query: "grouped"}, 100, nil)
+		if err != nil || len(page.Items) != kept {
+			t.Errorf("search \"grouped\": %d leads, %v; want %d", len(page.Items), err, kept)
+		}
+	})
 }

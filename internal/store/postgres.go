@@ -70,6 +70,10 @@ func (postgresEngine) writeExec(ctx context.Context, s *Store, query string, arg
 	return s.mapErr(err)
 }
 
+func (postgresEngine) completeEmailJob(ctx context.Context, s *Store, id string) error {
+	return s.completeEmailJobBatched(ctx, id)
+}
+
 func (postgresEngine) lockRateKey(ctx context.Context, _ *Store, tx *sql.Tx, key string) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 7236))`, key)
 	return err

@@ -29,6 +29,7 @@ type Store struct {
 	// stmts caches statements prepared on the SQLite write connection (see txExec).
 	stmts sync.Map // query → *sql.Stmt, prepared by the engine
 	group groupCommit
+	marks doneMarks // PostgreSQL's email "done" marks (donemarks.go)
 	// failBooking, set by tests only (export_test.go), fails the bookings it returns an
 	// error for after their writes, to prove what a failed booking leaves behind.
 	failBooking func(BookingParams) error
