@@ -47,10 +47,10 @@ func openSQLite(rawURL string) (engine, *sql.DB, *sql.DB, error) {
 	// sub-journal SQLite keeps in memory up to 64 KiB and then spills to a temporary
 	// FILE under the default temp_store — a booking touches more pages than that, so
 	// every booking created, wrote and dropped a temp file. In memory it is a few pages
-	// per booking, freed at RELEASE. And a page cache of 16 MB instead of SQLite's 2 MB
-	// keeps the hot index pages of the random-key indexes (email, organization, search)
-	// instead of re-reading them from the WAL. The readers keep the defaults: a big
-	// sort of theirs (an export) spills to disk instead of growing the RSS.
+	// per booking, freed at RELEASE. (A bigger page cache, 8 or 16 MB, was measured too:
+	// no page reads in the profile, and a higher peak RSS; docs/benchmarks.md.) The
+	// readers keep the defaults: a big sort of theirs (an export) spills to disk instead
+	// of growing the RSS.
 	wq := url.Values{"_pragma": append(q["_pragma"], "temp_store(MEMORY)"), "_txlock": q["_txlock"]}
 	write, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
 	if err != nil {
