@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"testing"
+
+	"github.com/norsedigital/leads/internal/store"
 )
 
 // --client-ip-header (LEADS_CLIENT_IP_HEADER) picks the one header believed from trusted
@@ -42,6 +44,42 @@ func TestConfigClientIPHeaderAndTLS(t *testing.T) {
 			}
 			if cfg.ClientIPHeader != tt.header || cfg.behindTLS() != tt.behindTLS {
 				t.Fatalf("header %q behindTLS %v, want %q %v", cfg.ClientIPHeader, cfg.behindTLS(), tt.header, tt.behindTLS)
+			}
+		})
+	}
+}
+
+// --db-max-conns (LEADS_DB_MAX_CONNS) bounds the PostgreSQL pool: store.DefaultMaxConns
+// unless set, a positive number.
+func TestConfigDBMaxConns(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want int // 0: refused
+	}{
+		{"default", nil, nil, store.DefaultMaxConns},
+		{"flag", nil, []string{"--db-max-conns", "8"}, 8},
+		{"env", map[string]string{"LEADS_DB_MAX_CONNS": "5"}, nil, 5},
+		{"flag wins over env", map[string]string{"LEADS_DB_MAX_CONNS": "5"}, []string{"--db-max-conns", "6"}, 6},
+		{"zero", nil, []string{"--db-max-conns", "0"}, 0},
+		{"not a number", nil, []string{"--db-max-conns", "many"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := newConfig(func(k string) string { return tt.env[k] })
+			if err := cfg.flags(io.Discard).Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := cfg.validate()
+			if tt.want == 0 {
+				if err == nil {
+					t.Fatalf("accepted: %d", cfg.DBMaxConns)
+				}
+				return
+			}
+			if err != nil || cfg.DBMaxConns != tt.want {
+				t.Fatalf("DBMaxConns %d, %v; want %d", cfg.DBMaxConns, err, tt.want)
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
+	"github.com/norsedigital/leads/internal/store"
 )
 
 const usage = `leads — lead intake and sales pipeline service
@@ -87,6 +88,7 @@ type config struct {
 	MailRetry            time.Duration
 	MailLease            time.Duration
 	ShutdownTimeout      time.Duration
+	DBMaxConns           int
 	finish               func() error // converts the parsed raw values
 }
 
@@ -121,7 +123,14 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	str(&mailLease, "mail-lease", "LEADS_MAIL_LEASE", "2m", "how long a worker owns a claimed email; after a crash it is sent again when this runs out")
 	shutdown := "25s"
 	str(&shutdown, "shutdown-timeout", "LEADS_SHUTDOWN_TIMEOUT", "25s", "on SIGTERM, how long to wait for requests and emails in flight (keep it below the grace period of whatever sends SIGTERM)")
+	maxConns := strconv.Itoa(store.DefaultMaxConns)
+	str(&maxConns, "db-max-conns", "LEADS_DB_MAX_CONNS", maxConns, "most PostgreSQL connections this instance opens; all instances and tools on a server share its max_connections")
 	c.finish = func() error {
+		mc, err := strconv.Atoi(maxConns)
+		if err != nil || mc <= 0 {
+			return fmt.Errorf("--db-max-conns %q: want a positive number like %d", maxConns, store.DefaultMaxConns)
+		}
+		c.DBMaxConns = mc
 		st, err := time.ParseDuration(shutdown)
 		if err != nil || st <= 0 {
 			return fmt.Errorf("--shutdown-timeout %q: want a positive duration like 25s", shutdown)

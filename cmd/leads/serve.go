@@ -25,7 +25,7 @@ import (
 
 // openStore opens and migrates the database; clock stamps what the store writes.
 func openStore(ctx context.Context, cfg *config, logger *slog.Logger, clock func() time.Time) (*store.Store, error) {
-	s, err := store.Open(ctx, cfg.Database, store.Options{Now: clock})
+	s, err := store.Open(ctx, cfg.Database, store.Options{Now: clock, MaxConns: cfg.DBMaxConns})
 	if err != nil {
 		return nil, err
 	}

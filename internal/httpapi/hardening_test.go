@@ -292,17 +292,21 @@ func TestImportMemoryFollowsArrivingBytes(t *testing.T) {
 }
 
 // Issue 11 point 11: imports are bounded; one more than the bound is 503 with Retry-After,
-// and a finished (or timed out) upload gives its place back.
+// answered at once even while its own body is still open, and a finished (or timed out)
+// upload gives its place back.
 func TestImportsAreBoundedAndIdleUploadsCut(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
 		h := newHarness(t, e, func(d *httpapi.Deps) { d.MaxImports = 1; d.ImportIdleTimeout = 300 * time.Millisecond })
 		type result struct {
-			status int
-			err    error
+			status     int
+			retryAfter string
+			err        error
 		}
-		// startUpload opens an import whose body the test writes
+		// startUpload opens an import whose body the test writes. The body is closed at
+		// cleanup at the latest: an upload left open would hold the server (and its Close).
 		startUpload := func() (*io.PipeWriter, chan result) {
 			pr, pw := io.Pipe()
+			t.Cleanup(func() { pw.Close() })
 			req, _ := http.NewRequest("POST", h.URL+"/api/v1/imports", pr)
 			req.Header.Set("Content-Type", "text/csv")
 			req.Header.Set("Authorization", "Bearer "+h.Sales)
@@ -315,25 +319,45 @@ func TestImportsAreBoundedAndIdleUploadsCut(t *testing.T) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				done <- result{status: resp.StatusCode}
+				done <- result{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
 			}()
 			return pw, done
+		}
+		wait := func(done chan result, what string) result {
+			t.Helper()
+			select {
+			case r := <-done:
+				return r
+			case <-time.After(60 * time.Second):
+				t.Fatalf("%s: never answered", what)
+				return result{}
+			}
 		}
 		// small is an import of a header the importer ignores: 200, nothing stored
 		small := func() (*http.Response, []byte) {
 			return h.do("POST", "/api/v1/imports", h.Sales, "nonsense\n", "Content-Type", "text/csv")
 		}
-		// waitBusy sends small imports until one is turned away: the slot is taken
-		waitBusy := func() {
+		// waitBusy sends small imports until one is turned away while the upload of done is
+		// open: true once that upload holds the slot; false if the upload itself was turned
+		// away (it reached the server while a small import held the slot).
+		waitBusy := func(done chan result) bool {
 			t.Helper()
 			for range 500 {
+				select {
+				case r := <-done:
+					if r.err == nil && r.status == http.StatusServiceUnavailable {
+						return false
+					}
+					t.Fatalf("an open upload was answered: %+v", r)
+				default:
+				}
 				resp, body := small()
 				if resp.StatusCode == http.StatusServiceUnavailable {
 					mustProblem(t, resp, body, 503)
 					if resp.Header.Get("Retry-After") == "" {
 						t.Fatal("503 without Retry-After")
 					}
-					return
+					return true
 				}
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("small import: %d %s", resp.StatusCode, body)
@@ -341,14 +365,35 @@ func TestImportsAreBoundedAndIdleUploadsCut(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			t.Fatal("a second import was never refused while the first was uploading")
+			return false
+		}
+		// holdSlot starts an upload that sends first and then waits, and returns once it
+		// holds the only import slot
+		holdSlot := func(first string) (*io.PipeWriter, chan result) {
+			t.Helper()
+			for range 50 {
+				pw, done := startUpload()
+				pw.Write([]byte(first))
+				if waitBusy(done) {
+					return pw, done
+				}
+				pw.Close()
+			}
+			t.Fatal("an upload never got the import slot")
+			return nil, nil
 		}
 
-		pw, done := startUpload()
-		pw.Write([]byte("first_name,last_name,email,organization_name,consent_given,consent_timestamp\n"))
-		waitBusy()
+		pw, done := holdSlot("first_name,last_name,email,organization_name,consent_given,consent_timestamp\n")
+		// a refused upload is answered although its body has not ended
+		pw2, done2 := startUpload()
+		pw2.Write([]byte("first_name,last_name\n"))
+		if r := wait(done2, "an upload refused while its body is open"); r.err != nil || r.status != 503 || r.retryAfter == "" {
+			t.Fatalf("an upload beyond the bound: %+v, want 503 with Retry-After", r)
+		}
+		pw2.Close()
 		pw.Write([]byte("Ada,Lovelace,ada.import@example.org,O,true,2026-01-01T00:00:00Z\n"))
 		pw.Close()
-		if r := <-done; r.err != nil || r.status != 200 {
+		if r := wait(done, "the first import"); r.err != nil || r.status != 200 {
 			t.Fatalf("the first import: %+v", r)
 		}
 		if resp, body := small(); resp.StatusCode != http.StatusOK {
@@ -356,16 +401,9 @@ func TestImportsAreBoundedAndIdleUploadsCut(t *testing.T) {
 		}
 
 		// an upload that stops sending is cut off and frees its place
-		pw, done = startUpload()
-		pw.Write([]byte("first_name,last_name\n"))
-		waitBusy()
-		select {
-		case r := <-done:
-			if r.err == nil && r.status != http.StatusRequestTimeout {
-				t.Fatalf("idle upload: %+v, want 408 or a closed connection", r)
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatal("an idle upload was never cut off")
+		pw, done = holdSlot("first_name,last_name\n")
+		if r := wait(done, "an idle upload"); r.err == nil && r.status != http.StatusRequestTimeout {
+			t.Fatalf("idle upload: %+v, want 408 or a closed connection", r)
 		}
 		pw.Close()
 		if resp, body := small(); resp.StatusCode != http.StatusOK {

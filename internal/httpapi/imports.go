@@ -33,8 +33,12 @@ const (
 // with the report. The whole body
 // is read before anything is stored, so a file that is too large stores nothing.
 func (s *server) handleImport(w http.ResponseWriter, r *http.Request) {
+	// An import refused before its body is read is answered at once and its connection
+	// closed: otherwise net/http reads up to 256 KiB of the unwanted upload before it
+	// sends the answer, which a slow (or stalled) uploader never gets.
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if cs := params["charset"]; err != nil || mt != "text/csv" || (cs != "" && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii")) {
+		w.Header().Set("Connection", "close")
 		s.badRequest(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
 			"send the file as text/csv in UTF-8")
 		return
@@ -47,6 +51,7 @@ func (s *server) handleImport(w http.ResponseWriter, r *http.Request) {
 	case s.imports <- struct{}{}:
 		defer func() { <-s.imports }()
 	default:
+		w.Header().Set("Connection", "close")
 		w.Header().Set("Retry-After", "30")
 		s.badRequest(w, r, http.StatusServiceUnavailable, "imports-busy", "Too many imports at once",
 			"other imports are running; send the file again in a little while")

@@ -31,7 +31,8 @@ type Error struct {
 	Issues  []Issue // field errors for CodeInvalid
 	// Warnings ride along with an invalid result so that clients see both at once.
 	Warnings []Issue
-	// RetryAfter is set for CodeRateLimited.
+	// RetryAfter is set for CodeRateLimited, and for CodeUnavailable when the database
+	// did not answer: when to try again.
 	RetryAfter time.Duration
 	// ExistingLeadID is set when a unique email conflict names the lead that holds it.
 	ExistingLeadID string

@@ -114,6 +114,9 @@ const (
 	errOther errClass = iota
 	errUnique
 	errUnavailable
+	// errTooManyConns is the server refusing one more connection (PostgreSQL 53300):
+	// unavailable too, and worth saying so.
+	errTooManyConns
 	// errDeleteRefused is the no-delete trigger of lead_soft_delete_only.
 	errDeleteRefused
 )

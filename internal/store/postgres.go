@@ -35,10 +35,7 @@ func openPostgres(rawURL string) (engine, *sql.DB, *sql.DB, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	// several instances share one server (max_connections 100 by default); 2 cores here
-	// gain nothing from more concurrent transactions than this
-	db.SetMaxOpenConns(24)
-	db.SetMaxIdleConns(24)
+	// the pool's size is Open's (Options.MaxConns)
 	return postgresEngine{}, db, db, nil
 }
 
@@ -253,6 +250,8 @@ func (postgresEngine) classify(err error) errClass {
 			return errUnique
 		case pe.Code == "23001": // restrict_violation, raised by the trigger
 			return errDeleteRefused
+		case pe.Code == "53300": // too_many_connections
+			return errTooManyConns
 		// class 08: connection exception; 57P: operator intervention (shutdown, restart);
 		// 53: insufficient resources (too many connections when instances share a server)
 		case strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "53"):

@@ -4,6 +4,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -39,16 +40,33 @@ type Store struct {
 type Options struct {
 	// Now is the clock; time.Now when nil. Tests inject their own.
 	Now func() time.Time
+	// MaxConns bounds the PostgreSQL connection pool (DefaultMaxConns when 0). Every
+	// instance and tool on one server shares its max_connections; a request that finds
+	// the pool full waits for a connection instead of opening one more. SQLite ignores it.
+	MaxConns int
 }
+
+// DefaultMaxConns is the PostgreSQL pool size when Options.MaxConns is 0: 2 cores gain
+// nothing from more concurrent transactions, and three instances (72) stay within
+// PostgreSQL's default max_connections of 100 with room for tools and migrations.
+const DefaultMaxConns = 24
 
 // Open connects to the database named by rawURL (sqlite:path or postgres://…) and checks
 // that it answers. It does not migrate: call Migrate.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	if opts.MaxConns < 0 {
+		return nil, fmt.Errorf("store: MaxConns %d: want 0 (the default) or more", opts.MaxConns)
+	}
 	e, write, read, err := openDB(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{e: e, write: write, read: read, now: opts.Now, jobsReady: make(chan struct{}, 1)}
+	if e.name() == "postgres" { // SQLite: one writer, and a read pool of its own size
+		n := cmp.Or(opts.MaxConns, DefaultMaxConns)
+		write.SetMaxOpenConns(n)
+		write.SetMaxIdleConns(n)
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -182,6 +200,10 @@ func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	return nil, nil
 }
 
+// UnavailableRetryAfter is the Retry-After of an answer the database could not give
+// (503): long enough for a restart or a burst of connections elsewhere to pass.
+const UnavailableRetryAfter = 2 * time.Second
+
 // mapErr turns driver failures that a client can act on into domain errors; everything
 // else passes through unchanged and becomes a logged internal error at the edge.
 func (s *Store) mapErr(err error) error {
@@ -189,8 +211,13 @@ func (s *Store) mapErr(err error) error {
 		return err
 	}
 	class := s.e.classify(err)
+	if class == errTooManyConns {
+		return &lead.Error{Code: lead.CodeUnavailable, RetryAfter: UnavailableRetryAfter,
+			Message: "the database server has too many connections, try again shortly"}
+	}
 	if errors.Is(err, context.DeadlineExceeded) || class == errUnavailable {
-		return &lead.Error{Code: lead.CodeUnavailable, Message: "the database is unavailable, try again shortly"}
+		return &lead.Error{Code: lead.CodeUnavailable, RetryAfter: UnavailableRetryAfter,
+			Message: "the database is unavailable, try again shortly"}
 	}
 	if class == errDeleteRefused {
 		return &lead.Error{Code: lead.CodeNotAllowed, Rule: lead.RuleSoftDeleteOnly, Message: "leads are never deleted"}

@@ -17,6 +17,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +26,7 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/store"
+	"github.com/norsedigital/leads/internal/store/storetest"
 )
 
 var build struct {
@@ -141,6 +144,8 @@ func startLeads(t testing.TB, args ...string) (*proc, error) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	// several processes per test, and other test packages at once, share one PostgreSQL
+	cmd.Env = append(cmd.Env, "LEADS_DB_MAX_CONNS="+strconv.Itoa(storetest.MaxConns))
 	logs := &logBuffer{addr: make(chan string, 1), admin: make(chan string, 1)}
 	cmd.Stdout, cmd.Stderr = io.Discard, logs
 	if err := cmd.Start(); err != nil {
@@ -297,6 +302,35 @@ func fire(n int, fn func(i int) answer) []answer {
 	return out
 }
 
+// others describes, once each, the answers whose status is not one of want (0 for a
+// transport error): what a failed count was made of.
+func others(as []answer, want ...int) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range as {
+		st := a.Status
+		if a.Err != nil {
+			st = 0
+		}
+		if slices.Contains(want, st) {
+			continue
+		}
+		d := fmt.Sprintf("%d %s", a.Status, bytes.TrimSpace(a.Body))
+		if a.Err != nil {
+			d = "error: " + a.Err.Error()
+		}
+		// the request id differs in every answer; the rest is what matters
+		if i := strings.Index(d, `,"request_id"`); i > 0 {
+			d = d[:i]
+		}
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 // statusCounts counts answers by status; transport errors count under 0.
 func statusCounts(as []answer) map[int]int {
 	m := map[int]int{}
@@ -317,7 +351,7 @@ func benchIP(n int) string { return fmt.Sprintf("198.%d.%d.%d", 18+n>>16&1, n>>8
 // openDB opens the database the processes share, for checking with SQL.
 func openDB(t testing.TB, url string) *sql.DB {
 	t.Helper()
-	s, err := store.Open(context.Background(), url, store.Options{})
+	s, err := store.Open(context.Background(), url, store.Options{MaxConns: storetest.MaxConns})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func TestSeveralInstancesShareOnePostgres(t *testing.T) {
 	})
 	counts := statusCounts(answers)
 	if counts[201] != 5 || counts[429] != 55 || len(counts) != 2 {
-		t.Fatalf("statuses %v, want exactly 5×201 and 55×429", counts)
+		t.Fatalf("statuses %v, want exactly 5×201 and 55×429; others:\n%s", counts, others(answers, 201, 429))
 	}
 	for _, a := range answers {
 		if a.Status == 429 && a.Header.Get("Retry-After") == "" {
@@ -96,7 +96,7 @@ func TestSeveralInstancesShareOnePostgres(t *testing.T) {
 		return post(clientFrom(fmt.Sprintf("127.0.1.%d", i+1)), procs[i%3].URL, booking(e))
 	})
 	if counts := statusCounts(answers); counts[201] != 30 {
-		t.Fatalf("statuses %v, want 30×201", counts)
+		t.Fatalf("statuses %v, want 30×201; others:\n%s", counts, others(answers, 201))
 	}
 	if n := queryInt(t, sqlDB, `SELECT COUNT(*) FROM leads WHERE email_normalized = 'same.person@example.org'`); n != 1 {
 		t.Fatalf("%d leads for one email, want 1", n)

@@ -47,7 +47,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 			client.CloseIdleConnections()
 			counts := statusCounts(answers)
 			if counts[201] < stopAfter || counts[201]+counts[0] != perCycle {
-				t.Fatalf("cycle %d: statuses %v: want only 201s and refused connections", c, counts)
+				t.Fatalf("cycle %d: statuses %v: want only 201s and refused connections; others:\n%s", c, counts, others(answers, 201, 0))
 			}
 			for _, a := range answers {
 				if a.Status == 201 {

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -69,13 +70,20 @@ func PostgresURL(tb testing.TB) string {
 	var b [6]byte
 	rand.Read(b[:])
 	name := "leads_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		admin.Close()
+	_, err = admin.Exec("CREATE DATABASE " + name)
+	// the admin connection is not kept for the test's length: every test and helper on the
+	// machine shares the server's max_connections
+	admin.Close()
+	if err != nil {
 		tb.Fatalf("create database: %v", err)
 	}
 	tb.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+		admin, err := sql.Open("pgx", PostgresAdminURL())
+		if err == nil {
+			defer admin.Close()
+			_, err = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		}
+		if err != nil {
 			tb.Logf("drop database %s: %v", name, err)
 		}
 	})
@@ -87,9 +95,20 @@ func PostgresURL(tb testing.TB) string {
 	return u.String()
 }
 
+// MaxConns is the PostgreSQL pool of a store opened by MustOpen without its own
+// Options.MaxConns, and what a test should give each `leads serve` it starts
+// (LEADS_DB_MAX_CONNS). Tests of several packages, each with a few stores or processes,
+// run at once on one server of max_connections 100 (other tools use it too): bounded
+// pools make requests queue for a connection instead of failing with 53300
+// too_many_connections. 8 still runs 8 transactions at once on one store.
+const MaxConns = 8
+
 // MustOpen opens and migrates a store on url, closed at cleanup.
 func MustOpen(tb testing.TB, url string, opts store.Options) *store.Store {
 	tb.Helper()
+	if opts.MaxConns == 0 {
+		opts.MaxConns = MaxConns
+	}
 	ctx := context.Background()
 	s, err := store.Open(ctx, url, opts)
 	if err != nil {
@@ -133,4 +152,49 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// LimitedPostgresURL returns url (a database of PostgresURL, already migrated) for a new
+// role that may hold at most limit connections at once, with every right on the
+// database's tables; the role is dropped at cleanup. One connection more is refused by
+// the server with SQLSTATE 53300 too_many_connections, as when instances exhaust the
+// server's max_connections (superusers, as the tests otherwise connect, are exempt).
+func LimitedPostgresURL(tb testing.TB, dbURL string, limit int) string {
+	tb.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	role := "leads_limited_" + hex.EncodeToString(b[:])
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{
+		fmt.Sprintf("CREATE ROLE %s LOGIN CONNECTION LIMIT %d", role, limit),
+		"GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role,
+		"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO " + role,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			tb.Fatalf("%s: %v", q, err)
+		}
+	}
+	tb.Cleanup(func() {
+		db, err := sql.Open("pgx", dbURL)
+		if err == nil {
+			defer db.Close()
+			_, err = db.Exec("DROP OWNED BY " + role) // its rights in this database
+		}
+		if err == nil {
+			_, err = db.Exec("DROP ROLE " + role)
+		}
+		if err != nil {
+			tb.Logf("drop role %s: %v", role, err)
+		}
+	})
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.User = url.User(role)
+	return u.String()
 }
