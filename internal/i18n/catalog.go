@@ -295,6 +295,8 @@ var entries = []entry{
 	{"import.file", "CSV-fil", "CSV file"},
 	{"import.submit", "Importer", "Import"},
 	{"import.choose_file", "Velg en CSV-fil å importere.", "Choose a CSV file to import."},
+	{"import.bad_csv", "filen er ikke gyldig CSV (%s).", "the file is not valid CSV (%s)."},
+	{"import.bad_csv_line", "filen er ikke gyldig CSV (linje %d: %s).", "the file is not valid CSV (line %d: %s)."},
 	{"import.nothing", "Ingenting ble importert: %s", "Nothing was imported: %s"},
 
 	// Statuses and sources

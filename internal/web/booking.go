@@ -24,7 +24,6 @@ type formField struct {
 	Options                               []string // of a select
 	Required                              bool
 	Value, Error, Warning                 string
-	Autofocus                             bool
 }
 
 // DescribedBy lists the ids of the texts that describe the field: hint, error, warning.
@@ -70,7 +69,6 @@ type bookingData struct {
 	UTM            map[string]string
 	ConsentChecked bool
 	ConsentError   string
-	ConsentFocus   bool
 	ConsentVersion string
 	IdempotencyKey string
 	Summary        []issueLink
@@ -197,8 +195,8 @@ func (p *Pages) newBookingData(r *http.Request, form url.Values, embed bool) boo
 	return d
 }
 
-// applyIssues puts each error and warning beside its field, builds the summary in form
-// order and moves focus to the first invalid field.
+// applyIssues puts each error and warning beside its field and builds the summary in form
+// order; the page focuses the summary (autofocus), whose links lead to the fields.
 func (d *bookingData) applyIssues(cat *i18n.Catalog, tr i18n.Printer, errs, warns []lead.Issue) {
 	errs, warns = cat.Issues(tr.L, errs), cat.Issues(tr.L, warns)
 	for _, is := range warns {
@@ -215,7 +213,6 @@ func (d *bookingData) applyIssues(cat *i18n.Catalog, tr i18n.Printer, errs, warn
 			byField[is.Field] += " " + is.Message
 		}
 	}
-	focused := false
 	for _, f := range bookingFields {
 		msg := byField[f.Name]
 		if msg == "" {
@@ -223,15 +220,11 @@ func (d *bookingData) applyIssues(cat *i18n.Catalog, tr i18n.Printer, errs, warn
 		}
 		ff := d.Fields[f.Name]
 		ff.Error = msg
-		ff.Autofocus = !focused
-		focused = true
 		d.Fields[f.Name] = ff
 		d.Summary = append(d.Summary, issueLink{Field: f.Name, Message: msg})
 	}
 	if msg := byField["consent_given"]; msg != "" {
 		d.ConsentError = tr.T("booking.consent_error")
-		d.ConsentFocus = !focused
-		focused = true
 		d.Summary = append(d.Summary, issueLink{Field: "consent_given", Message: d.ConsentError})
 	}
 	// hidden fields cannot be fixed by the person; say so rather than hide the refusal

@@ -63,7 +63,11 @@ func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 	var le *lead.Error
 	switch {
 	case errors.As(err, &fe):
-		fail(tr.T("import.nothing", fe.Error()+"."))
+		msg := tr.T("import.bad_csv", fe.Reason)
+		if fe.Line > 0 {
+			msg = tr.T("import.bad_csv_line", fe.Line, fe.Reason)
+		}
+		fail(tr.T("import.nothing", msg))
 		return
 	case errors.As(err, &le) && le.Code == lead.CodeInvalid && len(le.Issues) > 0:
 		// a header naming a column twice: the file as a whole is refused, as the API does
