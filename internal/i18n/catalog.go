@@ -131,6 +131,7 @@ var entries = []entry{
 	{"mail.confirmation.next", "Hva skjer nå?", "What happens next"},
 	{"mail.confirmation.next_text", "Noen fra salgsteamet vårt tar kontakt med deg innen én virkedag for å finne et tidspunkt for demoen som passer deg.", "A member of our sales team will contact you within one working day to find a time for your demo that suits you."},
 	{"mail.confirmation.privacy", "Hvordan vi behandler personopplysningene dine, står i", "How we handle your personal data is explained in our"},
+	{"mail.confirmation.privacy_text", "Slik behandler vi personopplysningene dine:", "How we handle your personal data is explained in our privacy notice:"},
 	{"mail.confirmation.privacy_link", "personvernerklæringen vår", "privacy notice"},
 	{"mail.regards", "Vennlig hilsen", "Kind regards,"},
 
