@@ -87,7 +87,9 @@ type config struct {
 	MailRetry            time.Duration
 	MailLease            time.Duration
 	ShutdownTimeout      time.Duration
-	finish               func() error // converts the parsed raw values
+	Timezone             string
+	Location             *time.Location // of Timezone
+	finish               func() error   // converts the parsed raw values
 }
 
 func newConfig(getenv func(string) string) *config { return &config{getenv: getenv} }
@@ -121,7 +123,13 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	str(&mailLease, "mail-lease", "LEADS_MAIL_LEASE", "2m", "how long a worker owns a claimed email; after a crash it is sent again when this runs out")
 	shutdown := "25s"
 	str(&shutdown, "shutdown-timeout", "LEADS_SHUTDOWN_TIMEOUT", "25s", "on SIGTERM, how long to wait for requests and emails in flight (keep it below the grace period of whatever sends SIGTERM)")
+	str(&c.Timezone, "timezone", "LEADS_TIMEZONE", "Europe/Oslo", "IANA time zone of the dates and times the console shows people (the API stays UTC)")
 	c.finish = func() error {
+		loc, err := time.LoadLocation(c.Timezone)
+		if err != nil || c.Timezone == "" {
+			return fmt.Errorf("--timezone %q: want an IANA time zone like Europe/Oslo", c.Timezone)
+		}
+		c.Location = loc
 		st, err := time.ParseDuration(shutdown)
 		if err != nil || st <= 0 {
 			return fmt.Errorf("--shutdown-timeout %q: want a positive duration like 25s", shutdown)

@@ -31,6 +31,7 @@ var ruleArgs = map[string]string{
 	lead.RuleStatusTransition:    "",
 	"webhook_url_not_allowed":    "",
 	"csv_column_count":           "",
+	"language_enum_validation":   "",
 }
 
 var digits = regexp.MustCompile(`\d+`)
