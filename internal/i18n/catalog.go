@@ -305,7 +305,7 @@ var entries = []entry{
 	{"status.contacted", "Kontaktet", "Contacted"},
 	{"status.qualified", "Kvalifisert", "Qualified"},
 	{"status.demo_scheduled", "Demo avtalt", "Demo scheduled"},
-	{"status.demo_completed", "Demo holdt", "Demo completed"},
+	{"status.demo_completed", "Demo gjennomført", "Demo completed"},
 	{"status.proposal_sent", "Tilbud sendt", "Proposal sent"},
 	{"status.negotiation", "Forhandling", "Negotiation"},
 	{"status.won", "Vunnet", "Won"},
