@@ -109,7 +109,8 @@ func (p *Pages) SubmitBooking(w http.ResponseWriter, r *http.Request) {
 		Language: string(tr.L), // a form booking is in the page's language
 	})
 	if err == nil {
-		v := url.Values{"ref": {res.BookingID}}
+		// the page's language travels in the URL: an embedded form gets no lang cookie
+		v := url.Values{"ref": {res.BookingID}, "lang": {string(tr.L)}}
 		for _, wi := range res.Warnings {
 			if wi.Field == "phone" {
 				v.Set("phone", "unrecognized")

@@ -150,7 +150,7 @@ func testBookingForm(t *testing.T, e storetest.Engine, lang i18n.Lang) {
 			f := bookingForm("Bot", "Bot", "bot@example.org", "Spam")
 			f.Set("website", "http://spam.example")
 			p := s.do(c, http.MethodPost, "/", f, "X-Forwarded-For", "198.51.100.7")
-			if p.StatusCode != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/thanks?ref=") {
+			if p.StatusCode != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/thanks?lang="+string(lang)+"&ref=") {
 				t.Fatalf("%d %s", p.StatusCode, p.Header.Get("Location"))
 			}
 			if _, ok := s.leadByEmail("bot@example.org"); ok {

@@ -92,7 +92,7 @@ func testBrowserPages(t *testing.T, browser context.Context, s *site, lang i18n.
 			t.Errorf("thank-you heading %q", got)
 		}
 		ref := run(tab, chromedp.Text(chromedp.CSS(".ref")))
-		if loc := run(tab, chromedp.Location()); !strings.Contains(loc, "/thanks?ref="+ref) {
+		if loc := run(tab, chromedp.Location()); !strings.Contains(loc, "/thanks?lang="+string(lang)+"&ref="+ref) {
 			t.Fatalf("landed on %s", loc)
 		}
 		l, ok := s.leadByEmail(email("mary.jackson"))
