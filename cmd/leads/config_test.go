@@ -84,3 +84,36 @@ func TestConfigDBMaxConns(t *testing.T) {
 		})
 	}
 }
+
+// --timezone (LEADS_TIMEZONE, default Europe/Oslo) is the zone of the console's times.
+func TestConfigTimezone(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // "" for refused
+	}{
+		{"default", nil, nil, "Europe/Oslo"},
+		{"env", map[string]string{"LEADS_TIMEZONE": "America/New_York"}, nil, "America/New_York"},
+		{"flag wins over env", map[string]string{"LEADS_TIMEZONE": "America/New_York"}, []string{"--timezone", "UTC"}, "UTC"},
+		{"unknown zone", nil, []string{"--timezone", "Mars/Olympus_Mons"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := newConfig(func(k string) string { return tt.env[k] })
+			if err := cfg.flags(io.Discard).Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := cfg.validate()
+			if tt.want == "" {
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				return
+			}
+			if err != nil || cfg.Location == nil || cfg.Location.String() != tt.want {
+				t.Fatalf("location %v, err %v, want %s", cfg.Location, err, tt.want)
+			}
+		})
+	}
+}

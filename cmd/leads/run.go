@@ -89,7 +89,9 @@ type config struct {
 	MailLease            time.Duration
 	ShutdownTimeout      time.Duration
 	DBMaxConns           int
-	finish               func() error // converts the parsed raw values
+	Timezone             string
+	Location             *time.Location // of Timezone
+	finish               func() error   // converts the parsed raw values
 }
 
 func newConfig(getenv func(string) string) *config { return &config{getenv: getenv} }
@@ -125,12 +127,18 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	str(&shutdown, "shutdown-timeout", "LEADS_SHUTDOWN_TIMEOUT", "25s", "on SIGTERM, how long to wait for requests and emails in flight (keep it below the grace period of whatever sends SIGTERM)")
 	maxConns := strconv.Itoa(store.DefaultMaxConns)
 	str(&maxConns, "db-max-conns", "LEADS_DB_MAX_CONNS", maxConns, "most PostgreSQL connections this instance opens; all instances and tools on a server share its max_connections")
+	str(&c.Timezone, "timezone", "LEADS_TIMEZONE", "Europe/Oslo", "IANA time zone of the dates and times the console shows people (the API stays UTC)")
 	c.finish = func() error {
 		mc, err := strconv.Atoi(maxConns)
 		if err != nil || mc <= 0 {
 			return fmt.Errorf("--db-max-conns %q: want a positive number like %d", maxConns, store.DefaultMaxConns)
 		}
 		c.DBMaxConns = mc
+		loc, err := time.LoadLocation(c.Timezone)
+		if err != nil || c.Timezone == "" {
+			return fmt.Errorf("--timezone %q: want an IANA time zone like Europe/Oslo", c.Timezone)
+		}
+		c.Location = loc
 		st, err := time.ParseDuration(shutdown)
 		if err != nil || st <= 0 {
 			return fmt.Errorf("--shutdown-timeout %q: want a positive duration like 25s", shutdown)

@@ -96,7 +96,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	booker := &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion,
 		Now: clock, Observe: reg.ObserveBooking}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
-		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS()})
+		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location})
 	if err != nil {
 		return err
 	}

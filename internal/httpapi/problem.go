@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"github.com/norsedigital/leads/internal/i18n"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -77,6 +78,10 @@ func ProblemFor(err error) (Problem, bool) {
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, known := ProblemFor(err)
 	p.RequestID = requestID(r)
+	// rule and field never change; the message follows Accept-Language (default en)
+	if l := i18n.APILang(r); s.cat != nil && l != i18n.EN {
+		p.Errors, p.Warnings = s.cat.Issues(l, p.Errors), s.cat.Issues(l, p.Warnings)
+	}
 	if !known {
 		s.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
 			slog.String("request_id", p.RequestID), slog.String("route", r.Pattern), slog.String("error", err.Error()))

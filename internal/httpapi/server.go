@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"github.com/norsedigital/leads/internal/i18n"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -51,6 +52,8 @@ type server struct {
 	crossSite *http.CrossOriginProtection
 	// imports bounds the imports read or run at once (see imports.go).
 	imports chan struct{}
+	// cat translates errors[].message of problems (by Accept-Language, default en).
+	cat *i18n.Catalog
 }
 
 // routeMux is a ServeMux that remembers the patterns registered on it, so that tests can
@@ -82,7 +85,7 @@ func NewServer(d Deps) http.Handler {
 		d.ClientIP, _ = NewClientIP(nil)
 	}
 	s := &server{Deps: d, mux: &routeMux{ServeMux: http.NewServeMux()},
-		crossSite: http.NewCrossOriginProtection(), imports: make(chan struct{}, max(d.MaxImports, 1))}
+		crossSite: http.NewCrossOriginProtection(), imports: make(chan struct{}, max(d.MaxImports, 1)), cat: i18n.MustNewCatalog()}
 	if d.MaxImports <= 0 {
 		s.imports = make(chan struct{}, DefaultMaxImports)
 	}

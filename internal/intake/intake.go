@@ -52,6 +52,11 @@ type Meta struct {
 	BodyHash string
 	// Honeypot is the hidden "website" field: people leave it empty, bots fill it.
 	Honeypot string
+	// Language is the prospect's language (SPEC §12), "nb" or "en"; "" counts as nb. A
+	// JSON booking's comes from BookingLanguage, a form booking's from the page. It is not
+	// stored yet: the lead and booking columns, and the confirmation email's use of it,
+	// come with the language migration.
+	Language string
 }
 
 // Response is the 201 body: the same shape for new and known emails, so that the endpoint

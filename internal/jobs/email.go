@@ -6,6 +6,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"github.com/norsedigital/leads/internal/i18n"
 	"log/slog"
 	"sync"
 	"time"
@@ -69,7 +70,8 @@ func (w *EmailWorker) deliver(ctx context.Context, j store.EmailJob) string {
 	q := w.queue()
 	bg, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	msg, err := w.Renderer.Render(mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL})
+	// TODO(issue 14, point 3): the prospect's language, once email jobs store it; nb until then.
+	msg, err := w.Renderer.Render(i18n.NB, mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL})
 	if err == nil {
 		err = w.Sender.Send(ctx, msg)
 	}

@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"net/url"
 	"strings"
 	texttemplate "text/template"
 	"unicode"
+
+	"github.com/norsedigital/leads/internal/i18n"
 )
 
 // templateFS holds the message templates; embedding keeps the binary self-contained.
@@ -31,40 +34,55 @@ type Message struct {
 	To, Subject, Text, HTML string
 }
 
-// Renderer renders confirmation emails from templates parsed once.
-// It is safe for concurrent use.
+// Renderer renders confirmation emails from templates parsed once per language; every
+// text comes from the i18n catalog. It is safe for concurrent use.
 type Renderer struct {
-	text *texttemplate.Template
-	html *htmltemplate.Template
+	cat  *i18n.Catalog
+	text map[i18n.Lang]*texttemplate.Template
+	html map[i18n.Lang]*htmltemplate.Template
 }
 
 // NewRenderer parses the embedded templates.
 func NewRenderer() (*Renderer, error) {
-	text, err := texttemplate.ParseFS(templateFS, "templates/confirmation.txt")
+	cat, err := i18n.NewCatalog()
 	if err != nil {
-		return nil, fmt.Errorf("mail: parse text template: %w", err)
+		return nil, err
 	}
-	html, err := htmltemplate.ParseFS(templateFS, "templates/confirmation.html")
-	if err != nil {
-		return nil, fmt.Errorf("mail: parse html template: %w", err)
+	r := &Renderer{cat: cat, text: map[i18n.Lang]*texttemplate.Template{}, html: map[i18n.Lang]*htmltemplate.Template{}}
+	for _, l := range i18n.Langs {
+		tr := cat.For(l)
+		t := func(key string, args ...any) string { return tr.T(key, args...) }
+		text, err := texttemplate.New("confirmation.txt").Funcs(texttemplate.FuncMap{"t": t}).ParseFS(templateFS, "templates/confirmation.txt")
+		if err != nil {
+			return nil, fmt.Errorf("mail: parse text template: %w", err)
+		}
+		html, err := htmltemplate.New("confirmation.html").Funcs(htmltemplate.FuncMap{"t": t}).ParseFS(templateFS, "templates/confirmation.html")
+		if err != nil {
+			return nil, fmt.Errorf("mail: parse html template: %w", err)
+		}
+		r.text[l], r.html[l] = text, html
 	}
-	return &Renderer{text: text, html: html}, nil
+	return r, nil
 }
 
 // Render is a convenience for one-off use; it parses the templates on every
 // call, so long-running code should keep a Renderer.
-func Render(c Confirmation) (Message, error) {
+func Render(l i18n.Lang, c Confirmation) (Message, error) {
 	r, err := NewRenderer()
 	if err != nil {
 		return Message{}, err
 	}
-	return r.Render(c)
+	return r.Render(l, c)
 }
 
-// Render builds the text and HTML parts of the confirmation. Only the fields
-// of c are used: the prospect's free-text message is deliberately never part of
-// the email, so our mail server cannot carry a stranger's text to anyone.
-func (r *Renderer) Render(c Confirmation) (Message, error) {
+// Render builds the text and HTML parts of the confirmation in language l (the
+// prospect's; nb for anything else). Only the fields of c are used: the prospect's
+// free-text message is deliberately never part of the email, so our mail server cannot
+// carry a stranger's text to anyone. The privacy link opens the notice in l.
+func (r *Renderer) Render(l i18n.Lang, c Confirmation) (Message, error) {
+	if l != i18n.EN {
+		l = i18n.NB
+	}
 	// Errors name the field, never its value: they may end up in logs.
 	switch {
 	case strings.TrimSpace(c.To) == "":
@@ -76,26 +94,41 @@ func (r *Renderer) Render(c Confirmation) (Message, error) {
 	case strings.TrimSpace(c.PrivacyURL) == "":
 		return Message{}, errors.New("mail: confirmation without privacy notice link")
 	}
-	data := Confirmation{
+	data := struct {
+		Confirmation
+		Lang string
+	}{Confirmation{
 		FirstName:  strings.TrimSpace(c.FirstName),
 		BookingRef: strings.TrimSpace(c.BookingRef),
-		PrivacyURL: strings.TrimSpace(c.PrivacyURL),
-	}
+		PrivacyURL: withLang(strings.TrimSpace(c.PrivacyURL), l),
+	}, string(l)}
 
 	var text, html bytes.Buffer
-	if err := r.text.Execute(&text, data); err != nil {
+	if err := r.text[l].Execute(&text, data); err != nil {
 		return Message{}, fmt.Errorf("mail: render text part: %w", err)
 	}
 	// html/template escapes the name and ref and refuses unsafe URL schemes.
-	if err := r.html.Execute(&html, data); err != nil {
+	if err := r.html[l].Execute(&html, data); err != nil {
 		return Message{}, fmt.Errorf("mail: render html part: %w", err)
 	}
 	return Message{
 		To:      strings.TrimSpace(c.To),
-		Subject: "Your Meander demo booking (ref " + shortRef(data.BookingRef) + ")",
+		Subject: r.cat.T(l, "mail.confirmation.subject", shortRef(data.BookingRef)),
 		Text:    text.String(),
 		HTML:    html.String(),
 	}, nil
+}
+
+// withLang adds lang=l to a link's query, so that the page opens in the email's language.
+func withLang(link string, l i18n.Lang) string {
+	u, err := url.Parse(link)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return link // not ours to rewrite; html/template still vets it
+	}
+	q := u.Query()
+	q.Set("lang", string(l))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // shortRef returns the first 8 characters of the reference with control

@@ -3,6 +3,8 @@ package mail
 import (
 	"strings"
 	"testing"
+
+	"github.com/norsedigital/leads/internal/i18n"
 )
 
 const (
@@ -10,7 +12,27 @@ const (
 	testPrivacy = "https://meander.example/privacy"
 )
 
+// langCase is what the confirmation says in one language: the greeting around the name
+// (%s), without a name, the subject and a sentence of the body.
+type langCase struct {
+	lang                        i18n.Lang
+	hello, helloNoName, subject string
+	nextStep, privacyQuery      string
+}
+
+var langCases = []langCase{
+	{i18n.NB, "Hei, %s!", "Hei!", "Demobestillingen din hos Meander (ref. 0b9f6a3e)", "innen én virkedag", "?lang=nb"},
+	{i18n.EN, "Hello %s,", "Hello,", "Your Meander demo booking (ref 0b9f6a3e)", "within one working day", "?lang=en"},
+}
+
 func TestRender(t *testing.T) {
+	for _, lc := range langCases {
+		t.Run(string(lc.lang), func(t *testing.T) { testRender(t, lc) })
+	}
+}
+
+func testRender(t *testing.T, lc langCase) {
+	hello := func(s string) string { return strings.Replace(lc.hello, "%s", s, 1) }
 	tests := []struct {
 		name      string
 		firstName string
@@ -18,13 +40,13 @@ func TestRender(t *testing.T) {
 		wantHTML  string // greeting as it must appear in the HTML part
 		forbidden string // must not appear in the HTML part
 	}{
-		{"plain", "Jane", "Hello Jane,", "Hello Jane,", ""},
-		{"script", "<script>alert(1)</script>", "Hello <script>alert(1)</script>,",
-			"Hello &lt;script&gt;alert(1)&lt;/script&gt;,", "<script>"},
-		{"ampersand and quotes", `Ann & "Bo"`, `Hello Ann & "Bo",`, "Hello Ann &amp; &#34;Bo&#34;,", `"Bo"`},
-		{"unicode", "Zoë 😀", "Hello Zoë 😀,", "Hello Zoë 😀,", ""},
-		{"empty", "", "Hello,", "Hello,", "Hello ,"},
-		{"spaces trimmed", "  Jane \t", "Hello Jane,", "Hello Jane,", ""},
+		{"plain", "Jane", hello("Jane"), hello("Jane"), ""},
+		{"script", "<script>alert(1)</script>", hello("<script>alert(1)</script>"),
+			hello("&lt;script&gt;alert(1)&lt;/script&gt;"), "<script>"},
+		{"ampersand and quotes", `Ann & "Bo"`, hello(`Ann & "Bo"`), hello("Ann &amp; &#34;Bo&#34;"), `"Bo"`},
+		{"unicode", "Zoë 😀", hello("Zoë 😀"), hello("Zoë 😀"), ""},
+		{"empty", "", lc.helloNoName, lc.helloNoName, hello("")},
+		{"spaces trimmed", "  Jane \t", hello("Jane"), hello("Jane"), ""},
 	}
 	r, err := NewRenderer()
 	if err != nil {
@@ -32,14 +54,14 @@ func TestRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := r.Render(Confirmation{To: "jane@example.com", FirstName: tt.firstName, BookingRef: testRef, PrivacyURL: testPrivacy})
+			m, err := r.Render(lc.lang, Confirmation{To: "jane@example.com", FirstName: tt.firstName, BookingRef: testRef, PrivacyURL: testPrivacy})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if m.To != "jane@example.com" {
 				t.Errorf("To = %q", m.To)
 			}
-			if want := "Your Meander demo booking (ref 0b9f6a3e)"; m.Subject != want {
+			if want := lc.subject; m.Subject != want {
 				t.Errorf("Subject = %q, want %q", m.Subject, want)
 			}
 			if !strings.HasPrefix(m.Text, tt.wantText+"\n") {
@@ -52,13 +74,13 @@ func TestRender(t *testing.T) {
 				t.Errorf("html contains %q:\n%s", tt.forbidden, m.HTML)
 			}
 			for _, part := range []string{m.Text, m.HTML} {
-				for _, want := range []string{testRef, testPrivacy, "Meander", "within one working day", "Norse Digital Products"} {
+				for _, want := range []string{testRef, testPrivacy + lc.privacyQuery, "Meander", lc.nextStep, "Norse Digital Products"} {
 					if !strings.Contains(part, want) {
 						t.Errorf("part lacks %q:\n%s", want, part)
 					}
 				}
 			}
-			if !strings.Contains(m.HTML, `href="`+testPrivacy+`"`) {
+			if !strings.Contains(m.HTML, `href="`+testPrivacy+lc.privacyQuery+`"`) || !strings.Contains(m.HTML, `<html lang="`+string(lc.lang)+`">`) {
 				t.Errorf("html lacks the privacy link:\n%s", m.HTML)
 			}
 		})
@@ -66,7 +88,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestRenderPackageFunc(t *testing.T) {
-	m, err := Render(Confirmation{To: "a@b.example", FirstName: "Al", BookingRef: testRef, PrivacyURL: testPrivacy})
+	m, err := Render(i18n.EN, Confirmation{To: "a@b.example", FirstName: "Al", BookingRef: testRef, PrivacyURL: testPrivacy})
 	if err != nil || !strings.Contains(m.Text, "Hello Al,") {
 		t.Fatalf("Render = %+v, %v", m, err)
 	}
@@ -77,7 +99,7 @@ func TestRenderUnsafeInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := r.Render(Confirmation{To: "a@b.example", BookingRef: "ab\r\nBcc: victim@example.com", PrivacyURL: "javascript:alert(1)"})
+	m, err := r.Render(i18n.NB, Confirmation{To: "a@b.example", BookingRef: "ab\r\nBcc: victim@example.com", PrivacyURL: "javascript:alert(1)"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +126,7 @@ func TestRenderRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := ok
 			tt.modify(&c)
-			_, err := Render(c)
+			_, err := Render(i18n.NB, c)
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/mail/mailtest"
 )
 
@@ -20,7 +21,7 @@ const testFrom = "Meander <no-reply@meander.invalid>"
 
 func testMessage(t *testing.T, to, firstName string) Message {
 	t.Helper()
-	m, err := Render(Confirmation{To: to, FirstName: firstName, BookingRef: testRef, PrivacyURL: testPrivacy})
+	m, err := Render(i18n.EN, Confirmation{To: to, FirstName: firstName, BookingRef: testRef, PrivacyURL: testPrivacy})
 	if err != nil {
 		t.Fatal(err)
 	}

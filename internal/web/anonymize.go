@@ -23,7 +23,13 @@ func (p *Pages) ConfirmAnonymize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.render(w, r, http.StatusOK, "console_anonymize", anonymizeData{
-		chrome: chrome{Title: "Anonymize " + l.FirstName + " " + l.LastName, Session: sessionOf(r), Nav: "leads"}, Lead: l})
+		chrome: p.anonChrome(r, l), Lead: l})
+}
+
+func (p *Pages) anonChrome(r *http.Request, l lead.Lead) chrome {
+	c := p.base(r, p.tr(r).T("anon.title", l.FirstName+" "+l.LastName))
+	c.Nav = "leads"
+	return c
 }
 
 // Anonymize is POST /console/leads/{id}/anonymize (admin): erase the lead's personal data

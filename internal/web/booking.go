@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
 )
@@ -24,7 +24,6 @@ type formField struct {
 	Options                               []string // of a select
 	Required                              bool
 	Value, Error, Warning                 string
-	Autofocus                             bool
 }
 
 // DescribedBy lists the ids of the texts that describe the field: hint, error, warning.
@@ -43,22 +42,20 @@ func (f formField) DescribedBy() string {
 }
 
 // bookingFields are the visible fields in form order; the error summary follows it. The
-// form's layout (label, widget, hint) is the page's; the limit and whether a field is
-// required come from the field table.
+// form's layout (widget, and Label and Hint as catalog keys, replaced by their text in
+// newBookingData) is the page's; the limit and whether a field is required come from the
+// field table.
 var bookingFields = withTable([]formField{
-	{Name: "first_name", Label: "First name", Type: "text", Autocomplete: "given-name"},
-	{Name: "last_name", Label: "Last name", Type: "text", Autocomplete: "family-name"},
-	{Name: "email", Label: "Work email", Type: "email", Autocomplete: "email",
-		Hint: "We send the confirmation here."},
-	{Name: "phone", Label: "Phone", Type: "tel", Autocomplete: "tel",
-		Hint: "With country code if outside Norway, e.g. +47 22 33 44 55."},
-	{Name: "organization_name", Label: "Organization", Type: "text", Autocomplete: "organization"},
-	{Name: "organization_type", Label: "Type of organization", Type: "text",
-		Hint: "For example non-profit, public sector or membership organization."},
-	{Name: "organization_size", Label: "Number of mentors and volunteers", Type: "select",
+	{Name: "first_name", Label: "booking.first_name", Type: "text", Autocomplete: "given-name"},
+	{Name: "last_name", Label: "booking.last_name", Type: "text", Autocomplete: "family-name"},
+	{Name: "email", Label: "booking.email", Type: "email", Autocomplete: "email", Hint: "booking.email_hint"},
+	{Name: "phone", Label: "booking.phone", Type: "tel", Autocomplete: "tel", Hint: "booking.phone_hint"},
+	{Name: "organization_name", Label: "booking.org_name", Type: "text", Autocomplete: "organization"},
+	{Name: "organization_type", Label: "booking.org_type", Type: "text", Hint: "booking.org_type_hint"},
+	{Name: "organization_size", Label: "booking.org_size", Type: "select",
 		Options: []string{"1-9", "10-49", "50-249", "250-999", "1000+"}},
-	{Name: "role_title", Label: "Your role", Type: "text", Autocomplete: "organization-title"},
-	{Name: "message", Label: "What would you like to see in the demo?", Type: "textarea"},
+	{Name: "role_title", Label: "booking.role", Type: "text", Autocomplete: "organization-title"},
+	{Name: "message", Label: "booking.message", Type: "textarea"},
 })
 
 // utmFields are the text fields a booking takes that the form does not show: they come
@@ -100,7 +97,6 @@ type bookingData struct {
 	UTM            map[string]string
 	ConsentChecked bool
 	ConsentError   string
-	ConsentFocus   bool
 	ConsentVersion string
 	IdempotencyKey string
 	Summary        []issueLink
@@ -111,7 +107,7 @@ type bookingData struct {
 // BookingForm is GET /: the empty form, with utm_* carried over from the page's own URL.
 func (p *Pages) BookingForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	d := p.newBookingData(url.Values{}, q.Get("embed") == "1")
+	d := p.newBookingData(r, url.Values{}, q.Get("embed") == "1")
 	for _, name := range utmFields {
 		d.UTM[name] = q.Get(name)
 	}
@@ -135,11 +131,14 @@ func (p *Pages) SubmitBooking(w http.ResponseWriter, r *http.Request) {
 	if !idemKey.MatchString(key) {
 		key = ""
 	}
+	tr := p.tr(r)
 	res, err := p.cfg.Intake.Book(r.Context(), in, intake.Meta{
 		IP: p.cfg.ClientIP(r), UserAgent: lead.Clip(r.UserAgent(), 500), IdempotencyKey: key, BodyHash: intake.FormHash(form), Honeypot: honeypot,
+		Language: string(tr.L), // a form booking is in the page's language
 	})
 	if err == nil {
-		v := url.Values{"ref": {res.BookingID}}
+		// the page's language travels in the URL: an embedded form gets no lang cookie
+		v := url.Values{"ref": {res.BookingID}, "lang": {string(tr.L)}}
 		for _, wi := range res.Warnings {
 			if wi.Field == "phone" {
 				v.Set("phone", "unrecognized")
@@ -151,7 +150,7 @@ func (p *Pages) SubmitBooking(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/thanks?"+v.Encode(), http.StatusSeeOther)
 		return
 	}
-	d := p.newBookingData(form, embed)
+	d := p.newBookingData(r, form, embed)
 	if key != "" {
 		d.IdempotencyKey = key // nothing was stored under it: the corrected form may reuse it
 	}
@@ -165,20 +164,18 @@ func (p *Pages) SubmitBooking(w http.ResponseWriter, r *http.Request) {
 		// the form was sent before with other values (edited after going back): a fresh key
 		// lets this one be booked when sent again
 		d.IdempotencyKey = newIdemKey()
-		d.Banner = "This form was already sent with other details. Check what you typed and send it again to book."
-		d.Title = "Error: " + d.Title
+		d.Banner = tr.T("booking.reused")
+		d.Title = tr.T("error.prefix", d.Title)
 		p.render(w, r, http.StatusUnprocessableEntity, "public_booking", d)
 	case de.Code == lead.CodeInvalid:
-		d.applyIssues(de.Issues, de.Warnings)
-		d.Title = "Error: " + d.Title
+		d.applyIssues(p.cat, tr, de.Issues, de.Warnings)
+		d.Title = tr.T("error.prefix", d.Title)
 		p.render(w, r, http.StatusUnprocessableEntity, "public_booking", d)
 	case de.Code == lead.CodeRateLimited:
 		wait := de.RetryAfter
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
-		d.Banner = fmt.Sprintf("We have received several bookings from your network in the last hour, so we cannot take another one right now. "+
-			"Please try again in %s (after %s UTC). What you typed is still here.",
-			humanDuration(wait), p.cfg.Now().Add(wait).UTC().Format("15:04"))
-		d.Title = "Please try again later"
+		d.Banner = tr.T("booking.rate_limited", humanDuration(tr, wait), i18n.Clock(tr.L, p.cfg.Location, p.cfg.Now().Add(wait)))
+		d.Title = tr.T("booking.try_later")
 		p.render(w, r, http.StatusTooManyRequests, "public_booking", d)
 	default:
 		p.internalErrorForm(w, r, d, err)
@@ -192,14 +189,17 @@ func (p *Pages) internalErrorForm(w http.ResponseWriter, r *http.Request, d book
 		status = http.StatusInternalServerError
 		p.cfg.Logger.Error("booking form: internal error", "request_id", w.Header().Get("X-Request-Id"), "error", err.Error())
 	}
-	d.Banner = "Sorry, we could not save your booking because of a problem on our side. Nothing was stored. Please try again in a minute."
+	d.Banner = p.tr(r).T("booking.failed")
 	d.RequestID = w.Header().Get("X-Request-Id")
 	p.render(w, r, status, "public_booking", d)
 }
 
-func (p *Pages) newBookingData(form url.Values, embed bool) bookingData {
+func (p *Pages) newBookingData(r *http.Request, form url.Values, embed bool) bookingData {
+	tr := p.tr(r)
+	c := p.base(r, tr.T("booking.title"))
+	c.Embed = embed
 	d := bookingData{
-		chrome:         chrome{Title: "Book a demo of Meander", Embed: embed},
+		chrome:         c,
 		Fields:         map[string]formField{},
 		UTM:            map[string]string{},
 		ConsentChecked: form.Get(consentField) != "",
@@ -208,6 +208,10 @@ func (p *Pages) newBookingData(form url.Values, embed bool) bookingData {
 	}
 	for _, f := range bookingFields {
 		f.Value = form.Get(f.Name)
+		f.Label = tr.T(f.Label)
+		if f.Hint != "" {
+			f.Hint = tr.T(f.Hint)
+		}
 		if f.Options != nil && f.Value != "" && !slices.Contains(f.Options, f.Value) {
 			// the column is free text: keep a value the list does not offer
 			f.Options = append(slices.Clip(f.Options), f.Value)
@@ -220,9 +224,10 @@ func (p *Pages) newBookingData(form url.Values, embed bool) bookingData {
 	return d
 }
 
-// applyIssues puts each error and warning beside its field, builds the summary in form
-// order and moves focus to the first invalid field.
-func (d *bookingData) applyIssues(errs, warns []lead.Issue) {
+// applyIssues puts each error and warning beside its field and builds the summary in form
+// order; the page focuses the summary (autofocus), whose links lead to the fields.
+func (d *bookingData) applyIssues(cat *i18n.Catalog, tr i18n.Printer, errs, warns []lead.Issue) {
+	errs, warns = cat.Issues(tr.L, errs), cat.Issues(tr.L, warns)
 	for _, is := range warns {
 		if f, ok := d.Fields[is.Field]; ok {
 			f.Warning = is.Message
@@ -237,7 +242,6 @@ func (d *bookingData) applyIssues(errs, warns []lead.Issue) {
 			byField[is.Field] += " " + is.Message
 		}
 	}
-	focused := false
 	for _, f := range bookingFields {
 		msg := byField[f.Name]
 		if msg == "" {
@@ -245,21 +249,17 @@ func (d *bookingData) applyIssues(errs, warns []lead.Issue) {
 		}
 		ff := d.Fields[f.Name]
 		ff.Error = msg
-		ff.Autofocus = !focused
-		focused = true
 		d.Fields[f.Name] = ff
 		d.Summary = append(d.Summary, issueLink{Field: f.Name, Message: msg})
 	}
 	if msg := byField[consentField]; msg != "" {
-		d.ConsentError = "Please tick the box to agree, so that we may store your details and contact you."
-		d.ConsentFocus = !focused
-		focused = true
+		d.ConsentError = tr.T("booking.consent_error")
 		d.Summary = append(d.Summary, issueLink{Field: consentField, Message: d.ConsentError})
 	}
 	// hidden fields cannot be fixed by the person; say so rather than hide the refusal
 	for _, name := range utmFields {
 		if msg := byField[name]; msg != "" {
-			d.Summary = append(d.Summary, issueLink{Message: msg + " (This comes from the link you followed; open the form without it.)"})
+			d.Summary = append(d.Summary, issueLink{Message: tr.T("booking.hidden_field", msg)})
 		}
 	}
 }
@@ -289,17 +289,17 @@ func newIdemKey() string {
 	return hex.EncodeToString(b[:])
 }
 
-func humanDuration(d time.Duration) string {
+func humanDuration(tr i18n.Printer, d time.Duration) string {
 	m := int((d + time.Minute - 1) / time.Minute)
 	switch {
 	case m <= 1:
-		return "a minute"
+		return tr.T("duration.minute")
 	case m < 60:
-		return fmt.Sprintf("%d minutes", m)
+		return tr.T("duration.minutes", m)
 	}
 	h := (m + 59) / 60
 	if h == 1 {
-		return "an hour"
+		return tr.T("duration.hour")
 	}
-	return fmt.Sprintf("%d hours", h)
+	return tr.T("duration.hours", h)
 }

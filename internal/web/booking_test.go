@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -16,7 +17,13 @@ import (
 // reader, gets. Browser behaviour is in browser_test.go.
 func TestBookingForm(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
-		s := newSite(t, e.URL(t), siteOpts{})
+		forEachLang(t, func(t *testing.T, l i18n.Lang) { testBookingForm(t, e, l) })
+	})
+}
+
+func testBookingForm(t *testing.T, e storetest.Engine, lang i18n.Lang) {
+	{
+		s := newSite(t, e.URL(t), siteOpts{lang: lang})
 		c := s.client()
 
 		t.Run("utm values come from the page's own URL", func(t *testing.T) {
@@ -30,7 +37,7 @@ func TestBookingForm(t *testing.T) {
 					t.Errorf("missing %s", want)
 				}
 			}
-			if strings.Contains(p.Body, "utm_term") {
+			if strings.Contains(p.Body, `name="utm_term"`) {
 				t.Error("unknown utm parameter copied")
 			}
 			// a value the booking would refuse is dropped rather than making the form unusable
@@ -94,9 +101,12 @@ func TestBookingForm(t *testing.T) {
 					t.Errorf("%s: not linked from the error summary", name)
 				}
 			}
-			// focus goes to the first invalid field, and only there
-			if strings.Count(p.Body, " autofocus") != 1 || !strings.Contains(inputTag(t, p.Body, "first_name"), "autofocus") {
-				t.Error("autofocus is not on the first invalid field alone")
+			// focus goes to the error summary, and only there; its links lead to the fields
+			if strings.Count(p.Body, " autofocus") != 1 || !regexp.MustCompile(`<div class="error-summary" id="error-summary"[^>]* tabindex="-1" autofocus>`).MatchString(p.Body) {
+				t.Error("autofocus is not on the error summary alone")
+			}
+			if !strings.Contains(p.Body, tx(lang, "booking.summary")) || !strings.Contains(p.Body, `lang="`+string(lang)+`"`) {
+				t.Error("the error summary is not in the page's language")
 			}
 			// valid fields are not marked, and keep their text (escaped)
 			if tag := inputTag(t, p.Body, "organization_name"); strings.Contains(tag, "aria-invalid") ||
@@ -113,7 +123,7 @@ func TestBookingForm(t *testing.T) {
 			if !strings.Contains(p.Body, `name="utm_source" value="ad"`) || !strings.Contains(p.Body, ">\nHello</textarea>") {
 				t.Error("hidden or textarea values lost")
 			}
-			if !strings.HasPrefix(titleOf(p.Body), "Error: ") {
+			if !strings.HasPrefix(titleOf(p.Body), tx(lang, "error.prefix", "")) {
 				t.Errorf("title %q does not say there is an error", titleOf(p.Body))
 			}
 			if after := s.count(`SELECT COUNT(*) FROM bookings`); after != before {
@@ -131,7 +141,7 @@ func TestBookingForm(t *testing.T) {
 			if l, ok := s.leadByEmail("alan@example.org"); !ok || deref(l.Phone) != "12" {
 				t.Fatal("lead not stored with the phone as given")
 			}
-			if thanks := s.get(c, p.Header.Get("Location")); !strings.Contains(thanks.Body, "did not look complete") {
+			if thanks := s.get(c, p.Header.Get("Location")); !strings.Contains(thanks.Body, tx(lang, "thanks.phone")) {
 				t.Error("thank-you page does not mention the phone")
 			}
 		})
@@ -140,7 +150,7 @@ func TestBookingForm(t *testing.T) {
 			f := bookingForm("Bot", "Bot", "bot@example.org", "Spam")
 			f.Set("website", "http://spam.example")
 			p := s.do(c, http.MethodPost, "/", f, "X-Forwarded-For", "198.51.100.7")
-			if p.StatusCode != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/thanks?ref=") {
+			if p.StatusCode != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/thanks?lang="+string(lang)+"&ref=") {
 				t.Fatalf("%d %s", p.StatusCode, p.Header.Get("Location"))
 			}
 			if _, ok := s.leadByEmail("bot@example.org"); ok {
@@ -182,7 +192,7 @@ func TestBookingForm(t *testing.T) {
 			if ra, err := strconv.Atoi(p.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 3600 {
 				t.Fatalf("Retry-After %q", p.Header.Get("Retry-After"))
 			}
-			if !strings.Contains(p.Body, "try again in") || !strings.Contains(inputTag(t, p.Body, "email"), `value="sixth@example.org"`) {
+			if !strings.Contains(p.Body, tx(lang, "booking.rate_limited", "", "")[:40]) || !strings.Contains(inputTag(t, p.Body, "email"), `value="sixth@example.org"`) {
 				t.Fatal("the 429 page does not explain or lost the typed text")
 			}
 		})
@@ -205,7 +215,7 @@ func TestBookingForm(t *testing.T) {
 				t.Fatalf("status %d", p.StatusCode)
 			}
 		})
-	})
+	}
 }
 
 // inputTag returns the <input>, <select> or <textarea> start tag whose id is name.

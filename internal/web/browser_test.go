@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/norsedigital/leads/internal/corpora"
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
@@ -57,19 +58,28 @@ func TestBrowser(t *testing.T) {
 		})
 	})
 
+	forEachLang(t, func(t *testing.T, lang i18n.Lang) {
+		testBrowserPages(t, browser, s, lang)
+	})
+	testBrowserConsoleSafety(t, browser, s)
+}
+
+// testBrowserPages are the browser tests that read the pages' text, run in one language.
+func testBrowserPages(t *testing.T, browser context.Context, s *site, lang i18n.Lang) {
+	email := func(local string) string { return local + "." + string(lang) + "@example.org" }
 	t.Run("a prospect books a demo from a campaign link, on a phone", func(t *testing.T) {
 		tab := openTab(t, browser)
 		tab.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
-			chromedp.Navigate(s.URL+"/?utm_source=newsletter&utm_medium=email&utm_campaign=spring-demo"),
+			chromedp.Navigate(s.URL+"/?utm_source=newsletter&utm_medium=email&utm_campaign=spring-demo&lang="+string(lang)),
 			chromedp.WaitVisible(chromedp.ID("first_name")))
-		tab.screenshot("booking-form-phone")
+		tab.screenshot("booking-form-phone-" + string(lang))
 		if overflow := run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); overflow {
 			t.Error("the form scrolls sideways on a phone-sized screen")
 		}
 		tab.do(
 			chromedp.SendKeys(chromedp.ID("first_name"), "Mary"),
 			chromedp.SendKeys(chromedp.ID("last_name"), "Jackson"),
-			chromedp.SendKeys(chromedp.ID("email"), "mary.jackson@example.org"),
+			chromedp.SendKeys(chromedp.ID("email"), email("mary.jackson")),
 			chromedp.SendKeys(chromedp.ID("phone"), "+47 22 33 44 55"),
 			chromedp.SendKeys(chromedp.ID("organization_name"), "Langley Peer Support"),
 			chromedp.SetValue(chromedp.ID("organization_size"), "10-49"),
@@ -77,12 +87,15 @@ func TestBrowser(t *testing.T) {
 			chromedp.Click(chromedp.ID("consent_given")))
 		tab.submit(chromedp.CSS(`button[type=submit]`), http.StatusOK)
 		tab.do(chromedp.WaitVisible(chromedp.CSS(".ref")))
-		tab.screenshot("thanks-phone")
+		tab.screenshot("thanks-phone-" + string(lang))
+		if got := run(tab, chromedp.Text(chromedp.CSS("h1"))); got != tx(lang, "thanks.title") {
+			t.Errorf("thank-you heading %q", got)
+		}
 		ref := run(tab, chromedp.Text(chromedp.CSS(".ref")))
-		if loc := run(tab, chromedp.Location()); !strings.Contains(loc, "/thanks?ref="+ref) {
+		if loc := run(tab, chromedp.Location()); !strings.Contains(loc, "/thanks?lang="+string(lang)+"&ref="+ref) {
 			t.Fatalf("landed on %s", loc)
 		}
-		l, ok := s.leadByEmail("mary.jackson@example.org")
+		l, ok := s.leadByEmail(email("mary.jackson"))
 		if !ok {
 			t.Fatal("no lead")
 		}
@@ -132,7 +145,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("a booking with errors shows them beside the fields", func(t *testing.T) {
 		tab := openTab(t, browser)
-		tab.do(chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(chromedp.ID("first_name")),
+		tab.do(chromedp.Navigate(s.URL+"/?lang="+string(lang)), chromedp.WaitVisible(chromedp.ID("first_name")),
 			// the contract: the server's messages, with the browser's own checks bypassed
 			chromedp.SetAttributeValue(chromedp.CSS("form.booking-form"), "novalidate", ""),
 			chromedp.SendKeys(chromedp.ID("last_name"), "Lovelace"),
@@ -142,7 +155,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.ID("message"), "Keep this text"))
 		tab.submit(chromedp.CSS(`button[type=submit]`), http.StatusUnprocessableEntity)
 		tab.do(chromedp.WaitVisible(chromedp.CSS(".error-summary")))
-		tab.screenshot("booking-errors")
+		tab.screenshot("booking-errors-" + string(lang))
 		type field struct {
 			Invalid     string `json:"invalid"`
 			Description string `json:"description"`
@@ -156,15 +169,15 @@ func TestBrowser(t *testing.T) {
 			}))`))
 		for _, id := range []string{"first_name", "email", "organization_type", "consent_given"} {
 			f := fields[id]
-			if f.Invalid != "true" || !strings.Contains(f.Description, "Error:") {
+			if f.Invalid != "true" || !strings.Contains(f.Description, tx(lang, "error.label")) {
 				t.Errorf("%s: aria-invalid %q, described by %q", id, f.Invalid, f.Description)
 			}
 		}
-		if f := fields["last_name"]; f.Invalid != "" || strings.Contains(f.Description, "Error") {
+		if f := fields["last_name"]; f.Invalid != "" || strings.Contains(f.Description, tx(lang, "error.label")) {
 			t.Errorf("a valid field is marked: %+v", f)
 		}
-		if focused := run(tab, chromedp.Evaluate[string](`document.activeElement.id`)); focused != "first_name" {
-			t.Errorf("focus is on %q, not the first invalid field", focused)
+		if focused := run(tab, chromedp.Evaluate[string](`document.activeElement.id`)); focused != "error-summary" {
+			t.Errorf("focus is on %q, not the error summary", focused)
 		}
 		for id, want := range map[string]string{"last_name": "Lovelace", "email": "not-an-email",
 			"organization_name": "R&D <50 mentors", "organization_type": `"><img src=x onerror=alert(1)>`, "message": "Keep this text"} {
@@ -184,16 +197,16 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("a salesperson finds a lead, moves it on and adds a note", func(t *testing.T) {
-		id := s.seed(person("Dorothy", "Vaughan", "dorothy@example.org", "Fortran Friends Network"))
-		s.seed(person("Other", "Person", "other@example.org", "Unrelated Org"))
+		id := s.seed(person("Dorothy", "Vaughan", email("dorothy"), "Fortran Friends "+string(lang)+" Network"))
+		s.seed(person("Other", "Person", email("other"), "Unrelated Org"))
 		tab := openTab(t, browser)
-		tab.do(chromedp.Navigate(s.URL+"/console"), chromedp.WaitVisible(chromedp.ID("token")))
-		tab.screenshot("console-sign-in")
+		tab.do(chromedp.Navigate(s.URL+"/console?lang="+string(lang)), chromedp.WaitVisible(chromedp.ID("token")))
+		tab.screenshot("console-sign-in-" + string(lang))
 		tab.do(chromedp.SendKeys(chromedp.ID("token"), s.Sales),
 			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.ID("q")))
-		tab.screenshot("console-lead-list")
-		tab.do(chromedp.SendKeys(chromedp.ID("q"), "fortran friends"))
+		tab.screenshot("console-lead-list-" + string(lang))
+		tab.do(chromedp.SendKeys(chromedp.ID("q"), "fortran friends "+string(lang)))
 		tab.submit(chromedp.CSS(`form.filters button[type=submit]`), http.StatusOK)
 		tab.do(chromedp.WaitVisible(chromedp.CSS(`a[href="/console/leads/` + id + `"]`)))
 		if rows := run(tab, chromedp.Evaluate[int](`document.querySelectorAll("tbody tr").length`)); rows != 1 {
@@ -201,14 +214,21 @@ func TestBrowser(t *testing.T) {
 		}
 		tab.do(chromedp.Click(chromedp.CSS(`a[href="/console/leads/`+id+`"]`)),
 			chromedp.WaitVisible(chromedp.ID("move-title")))
-		tab.screenshot("console-lead")
+		tab.screenshot("console-lead-" + string(lang))
 		buttons := `[...document.querySelectorAll("form.status-actions button")].map(b => b.value + "=" + b.textContent.trim())`
-		if got := run(tab, chromedp.Evaluate[[]string](buttons)); strings.Join(got, ",") != "contacted=Contacted,lost=Lost,disqualified=Disqualified" {
+		labels := func(statuses ...string) string {
+			var out []string
+			for _, st := range statuses {
+				out = append(out, st+"="+tx(lang, "status."+st))
+			}
+			return strings.Join(out, ",")
+		}
+		if got := run(tab, chromedp.Evaluate[[]string](buttons)); strings.Join(got, ",") != labels("contacted", "lost", "disqualified") {
 			t.Fatalf("status buttons %v", got)
 		}
 		tab.submit(chromedp.CSS(`button[name=status][value=contacted]`), http.StatusOK)
 		tab.do(chromedp.WaitVisible(chromedp.CSS(".banner-ok")))
-		if got := run(tab, chromedp.Evaluate[[]string](buttons)); strings.Join(got, ",") != "qualified=Qualified,lost=Lost,disqualified=Disqualified" {
+		if got := run(tab, chromedp.Evaluate[[]string](buttons)); strings.Join(got, ",") != labels("qualified", "lost", "disqualified") {
 			t.Fatalf("status buttons after the move %v", got)
 		}
 		if l, _ := s.Store.GetLead(t.Context(), id); l.Status != lead.StatusContacted {
@@ -222,21 +242,30 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("notes %q", got)
 		}
 		history := run(tab, chromedp.Text(chromedp.ID("history")))
-		for _, want := range []string{"Note added", "Status changed from New to Contacted", "sally-sales"} {
+		for _, want := range []string{tx(lang, "event.note_added"), tx(lang, "event.status_changed", tx(lang, "status.new"), tx(lang, "status.contacted")), "sally-sales"} {
 			if !strings.Contains(history, want) {
 				t.Errorf("history lacks %q:\n%s", want, history)
 			}
 		}
-		tab.screenshot("console-lead-after")
+		tab.screenshot("console-lead-after-" + string(lang))
+		// times in Europe/Oslo, in the page's language
+		if l, _ := s.Store.GetLead(t.Context(), id); !strings.Contains(run(tab, chromedp.Text(chromedp.CSS("dl.fields"))), i18n.DateTime(lang, oslo(t), l.CreatedAt)) {
+			t.Errorf("the lead page does not show the creation time as %q", i18n.DateTime(lang, oslo(t), l.CreatedAt))
+		}
 		tab.do(chromedp.Click(chromedp.CSS(`nav a[href="/console/stats"]`)), chromedp.WaitVisible(chromedp.ID("funnel")))
 		if bars := run(tab, chromedp.Evaluate[int](`document.querySelectorAll("#funnel rect.bar").length`)); bars != 8 {
 			t.Errorf("funnel has %d bars", bars)
 		}
-		tab.screenshot("console-stats")
+		tab.screenshot("console-stats-" + string(lang))
 		tab.do(chromedp.Click(chromedp.CSS(`form[action="/console/sign-out"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
 		tab.clean()
 	})
 
+}
+
+// testBrowserConsoleSafety are the browser tests of the console that do not depend on the
+// language.
+func testBrowserConsoleSafety(t *testing.T, browser context.Context, s *site) {
 	t.Run("an admin anonymizes a lead", func(t *testing.T) {
 		id := s.seed(person("Erin", "Erasure", "erin@example.org", "Forget Me Foundation"))
 		tab := openTab(t, browser)
@@ -543,4 +572,13 @@ func (tb *tab) checkPNG(name string, buf []byte) {
 		}
 	}
 	tb.t.Fatalf("screenshot %s is blank (one colour)", name)
+}
+
+func oslo(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
@@ -15,7 +16,13 @@ import (
 // every form. Browser behaviour is in browser_test.go.
 func TestConsole(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
-		s := newSite(t, e.URL(t), siteOpts{})
+		forEachLang(t, func(t *testing.T, l i18n.Lang) { testConsole(t, e, l) })
+	})
+}
+
+func testConsole(t *testing.T, e storetest.Engine, lang i18n.Lang) {
+	{
+		s := newSite(t, e.URL(t), siteOpts{lang: lang})
 		ada := s.seed(person("Ada", "Lovelace", "ada@example.org", "Analytical Mentors"))
 		status := func(id string) lead.Status {
 			t.Helper()
@@ -95,7 +102,7 @@ func TestConsole(t *testing.T) {
 				t.Fatal("no next page link")
 			}
 			p2 := s.get(sales, strings.ReplaceAll(next, "&amp;", "&"))
-			if p2.StatusCode != 200 || strings.Count(p2.Body, `<tr>`) != 3 || !strings.Contains(p2.Body, "First page") {
+			if p2.StatusCode != 200 || strings.Count(p2.Body, `<tr>`) != 3 || !strings.Contains(p2.Body, tx(lang, "leads.first_page")) {
 				t.Fatalf("second page: %d rows", strings.Count(p2.Body, `<tr>`)-1)
 			}
 			p = s.get(sales, "/console/leads?q=LOVELACE")
@@ -103,14 +110,14 @@ func TestConsole(t *testing.T) {
 				t.Fatal("search did not find exactly Ada")
 			}
 			p = s.get(sales, "/console/leads?status=won")
-			if !strings.Contains(p.Body, "No leads match") {
+			if !strings.Contains(p.Body, tx(lang, "leads.no_match")) {
 				t.Fatal("status filter")
 			}
 			p = s.get(sales, "/console/leads?source=demo_booking&q=nobody-here")
-			if !strings.Contains(p.Body, "No leads match") {
+			if !strings.Contains(p.Body, tx(lang, "leads.no_match")) {
 				t.Fatal("source filter with search")
 			}
-			if p = s.get(sales, "/console/leads?status=nope"); p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "unknown status") {
+			if p = s.get(sales, "/console/leads?status=nope"); p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, map[i18n.Lang]string{i18n.EN: "unknown status", i18n.NB: "Statusen må være en av disse"}[lang]) {
 				t.Fatalf("bad filter: %d", p.StatusCode)
 			}
 		})
@@ -133,7 +140,7 @@ func TestConsole(t *testing.T) {
 				t.Fatalf("event %+v", last)
 			}
 			page := s.get(sales, p.Header.Get("Location"))
-			if !strings.Contains(page.Body, "Status changed to Contacted") || strings.Join(statusButtons(page.Body), ",") != "qualified,lost,disqualified" {
+			if !strings.Contains(page.Body, tx(lang, "lead.flash_status", tx(lang, "status.contacted"))) || strings.Join(statusButtons(page.Body), ",") != "qualified,lost,disqualified" {
 				t.Fatalf("after the move: %v", statusButtons(page.Body))
 			}
 		})
@@ -141,7 +148,7 @@ func TestConsole(t *testing.T) {
 		t.Run("a move the rules forbid is refused", func(t *testing.T) {
 			p := s.do(sales, http.MethodPost, "/console/leads/"+ada+"/status", url.Values{"status": {"won"}, "csrf": {csrf}})
 			if p.StatusCode != http.StatusUnprocessableEntity || status(ada) != lead.StatusContacted ||
-				!strings.Contains(p.Body, "can only be moved to") {
+				!strings.Contains(p.Body, map[i18n.Lang]string{i18n.EN: "can only be moved to", i18n.NB: tx(lang, "rule.status_transition_enforcement")}[lang]) {
 				t.Fatalf("%d, status %s", p.StatusCode, status(ada))
 			}
 		})
@@ -152,7 +159,7 @@ func TestConsole(t *testing.T) {
 				t.Fatalf("%d", p.StatusCode)
 			}
 			page := s.get(sales, "/console/leads/"+ada)
-			if !strings.Contains(page.Body, "sally-sales: Called; wants a demo in May. R&amp;D &lt;50 people") || !strings.Contains(page.Body, "Note added") {
+			if !strings.Contains(page.Body, "sally-sales: Called; wants a demo in May. R&amp;D &lt;50 people") || !strings.Contains(page.Body, tx(lang, "event.note_added")) {
 				t.Fatal("note or its history entry missing")
 			}
 			// a refused note comes back beside the field, with the text kept
@@ -220,7 +227,7 @@ func TestConsole(t *testing.T) {
 			}
 			admin := s.signIn(s.Admin)
 			confirm := s.get(admin, "/console/leads/"+bob+"/anonymize")
-			if confirm.StatusCode != 200 || !strings.Contains(confirm.Body, "cannot be undone") {
+			if confirm.StatusCode != 200 || !strings.Contains(confirm.Body, tx(lang, "anon.undo")) {
 				t.Fatalf("confirmation: %d", confirm.StatusCode)
 			}
 			if l, _ := s.Store.GetLead(t.Context(), bob); l.AnonymizedAt != nil {
@@ -277,7 +284,7 @@ func TestConsole(t *testing.T) {
 				t.Fatalf("session of a revoked token: %d", p.StatusCode)
 			}
 		})
-	})
+	}
 }
 
 func TestSessionCookieSecureOverTLS(t *testing.T) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -14,6 +13,9 @@ import (
 // chrome is what every layout shows around a page.
 type chrome struct {
 	Title string
+	// Lang is the page's language (<html lang>); Langs the language switch.
+	Lang  string
+	Langs []langLink
 	// Session is the signed-in user on console pages (nil on public ones and sign-in).
 	Session *staffSession
 	// Nav names the current console section: "leads", "stats" or "import".
@@ -31,7 +33,9 @@ type errorData struct {
 
 // errorPage renders a short error page in the layout of the section the request is in.
 func (p *Pages) errorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
-	d := errorData{chrome: chrome{Title: title, Session: sessionOf(r), RequestID: w.Header().Get("X-Request-Id")}, Message: message}
+	c := p.base(r, title)
+	c.RequestID = w.Header().Get("X-Request-Id")
+	d := errorData{chrome: c, Message: message}
 	page := "public_error"
 	if strings.HasPrefix(r.URL.Path, "/console") {
 		page = "console_error"
@@ -42,33 +46,34 @@ func (p *Pages) errorPage(w http.ResponseWriter, r *http.Request, status int, ti
 // internalError logs err (never personal data: store errors carry none) and shows a page
 // with the request id.
 func (p *Pages) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	tr := p.tr(r)
 	if lead.ErrorCode(err) == lead.CodeUnavailable {
-		p.errorPage(w, r, http.StatusServiceUnavailable, "Temporarily unavailable",
-			"The database is not answering right now. Nothing was saved; please try again in a minute.")
+		p.errorPage(w, r, http.StatusServiceUnavailable, tr.T("errors.unavailable"), tr.T("errors.unavailable_text"))
 		return
 	}
 	p.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("route", r.Pattern),
 		slog.String("request_id", w.Header().Get("X-Request-Id")), slog.String("error", err.Error()))
-	p.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
-		"An internal error occurred and has been logged. Nothing was saved; please try again.")
+	p.errorPage(w, r, http.StatusInternalServerError, tr.T("errors.internal"), tr.T("errors.internal_text"))
 }
 
 // formError answers a form body that could not be read.
 func (p *Pages) formError(w http.ResponseWriter, r *http.Request, err error) {
+	tr := p.tr(r)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) && tooBig.Limit > maxFormBody {
-		p.errorPage(w, r, http.StatusRequestEntityTooLarge, "File too large",
-			fmt.Sprintf("The file is larger than %d MiB, so nothing was imported. Split it and try again.", csvimport.MaxBytes>>20))
+		p.errorPage(w, r, http.StatusRequestEntityTooLarge, tr.T("errors.file_too_large"),
+			tr.T("errors.file_too_large_text", csvimport.MaxBytes>>20))
 		return
 	}
 	if errors.As(err, &tooBig) {
-		p.errorPage(w, r, http.StatusRequestEntityTooLarge, "Too much text", "The form was too large to accept. Shorten the text and try again.")
+		p.errorPage(w, r, http.StatusRequestEntityTooLarge, tr.T("errors.too_much_text"), tr.T("errors.too_much_text_text"))
 		return
 	}
-	p.errorPage(w, r, http.StatusBadRequest, "Unreadable form", "The form could not be read. Reload the page and try again.")
+	p.errorPage(w, r, http.StatusBadRequest, tr.T("errors.unreadable"), tr.T("errors.unreadable_text"))
 }
 
 // NotFound is the 404 page of the console section.
 func (p *Pages) NotFound(w http.ResponseWriter, r *http.Request) {
-	p.errorPage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
+	tr := p.tr(r)
+	p.errorPage(w, r, http.StatusNotFound, tr.T("errors.not_found"), tr.T("errors.not_found_text"))
 }

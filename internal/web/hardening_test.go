@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
 
@@ -96,7 +97,7 @@ func TestBookingFormKeyReusedWithOtherValues(t *testing.T) {
 		edited := bookingForm("Grace", "Hopper", "grace.form@example.org", "Navy Mentors")
 		edited.Set("idempotency_key", key)
 		p := s.do(s.client(), http.MethodPost, "/", edited)
-		if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "already sent with other details") ||
+		if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, tx(i18n.NB, "booking.reused")) ||
 			strings.Contains(p.Body, key) {
 			t.Fatalf("edited form under the old key: %d (fresh key expected on the page)", p.StatusCode)
 		}

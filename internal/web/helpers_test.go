@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/httpapi"
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/lead/query"
@@ -29,6 +30,7 @@ type site struct {
 	Store *store.Store
 	Sales string
 	Admin string
+	lang  i18n.Lang
 }
 
 type siteOpts struct {
@@ -36,6 +38,9 @@ type siteOpts struct {
 	rateLimit int
 	// behindTLS is --public-url https://…: Secure cookie and HSTS on plain HTTP too
 	behindTLS bool
+	// lang is the language every client() asks for with the lang cookie; "" sends none
+	// (the default, nb)
+	lang i18n.Lang
 }
 
 func newSite(t testing.TB, dbURL string, o siteOpts) *site {
@@ -62,7 +67,7 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 		srv = httptest.NewServer(h)
 	}
 	t.Cleanup(srv.Close)
-	s := &site{t: t, URL: srv.URL, Store: st}
+	s := &site{t: t, URL: srv.URL, Store: st, lang: o.lang}
 	if s.Sales, _, err = st.CreateToken(t.Context(), "sally-sales", lead.RoleSales); err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +81,10 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 // tests see the 303s.
 func (s *site) client() *http.Client {
 	jar, _ := cookiejar.New(nil)
+	if s.lang != "" {
+		u, _ := url.Parse(s.URL)
+		jar.SetCookies(u, []*http.Cookie{{Name: i18n.CookieName, Value: string(s.lang), Path: "/"}})
+	}
 	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
@@ -209,3 +218,15 @@ func regexpAll(s, re string) []string {
 }
 
 func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }
+
+// tx is the catalog text of key in l, what a page in l must show.
+func tx(l i18n.Lang, key string, args ...any) string {
+	return i18n.MustNewCatalog().T(l, key, args...)
+}
+
+// forEachLang runs fn once per language, as a subtest named after it.
+func forEachLang(t *testing.T, fn func(t *testing.T, l i18n.Lang)) {
+	for _, l := range i18n.Langs {
+		t.Run(string(l), func(t *testing.T) { fn(t, l) })
+	}
+}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
@@ -24,21 +23,28 @@ type importData struct {
 
 // ImportForm is GET /console/import (sales): the CSV upload form.
 func (p *Pages) ImportForm(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "console_import", importData{chrome: chrome{Title: "Import leads", Session: sessionOf(r), Nav: "import"}})
+	p.render(w, r, http.StatusOK, "console_import", importData{chrome: p.importChrome(r)})
+}
+
+func (p *Pages) importChrome(r *http.Request) chrome {
+	c := p.base(r, p.tr(r).T("import.title"))
+	c.Nav = "import"
+	return c
 }
 
 // Import is POST /console/import (sales): store the leads of the uploaded CSV file with
 // csvimport and store.Import and show its report. A file that is not readable CSV stores nothing and
 // comes back to the form with the reason (422).
 func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
-	d := importData{chrome: chrome{Title: "Import leads", Session: sessionOf(r), Nav: "import"}}
+	tr := p.tr(r)
+	d := importData{chrome: p.importChrome(r)}
 	fail := func(msg string) {
-		d.Title, d.Error = "Error: "+d.Title, msg
+		d.Title, d.Error = tr.T("error.prefix", d.Title), msg
 		p.render(w, r, http.StatusUnprocessableEntity, "console_import", d)
 	}
 	f, _, err := r.FormFile("file")
 	if err != nil {
-		fail("Choose a CSV file to import.")
+		fail(tr.T("import.choose_file"))
 		return
 	}
 	defer f.Close()
@@ -48,8 +54,7 @@ func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(data) > csvimport.MaxBytes {
-		p.errorPage(w, r, http.StatusRequestEntityTooLarge, "File too large",
-			fmt.Sprintf("The file is larger than %d MiB, so nothing was imported. Split it and try again.", csvimport.MaxBytes>>20))
+		p.errorPage(w, r, http.StatusRequestEntityTooLarge, tr.T("errors.file_too_large"), tr.T("errors.file_too_large_text", csvimport.MaxBytes>>20))
 		return
 	}
 	// once started, an import runs to its end even if the browser goes away, like the API's
@@ -58,11 +63,15 @@ func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 	var le *lead.Error
 	switch {
 	case errors.As(err, &fe):
-		fail("Nothing was imported: " + fe.Error() + ".")
+		msg := tr.T("import.bad_csv", fe.Reason)
+		if fe.Line > 0 {
+			msg = tr.T("import.bad_csv_line", fe.Line, fe.Reason)
+		}
+		fail(tr.T("import.nothing", msg))
 		return
 	case errors.As(err, &le) && le.Code == lead.CodeInvalid && len(le.Issues) > 0:
 		// a header naming a column twice: the file as a whole is refused, as the API does
-		fail("Nothing was imported: " + le.Issues[0].Message)
+		fail(tr.T("import.nothing", p.cat.Issue(tr.L, le.Issues[0])))
 		return
 	case err != nil:
 		p.internalError(w, r, err)
@@ -74,6 +83,11 @@ func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep := file.Report(res.Created, res.Linked, res.NotesLeftOut, store.MaxNotesLength)
-	d.Title, d.Report = "Import report", &rep
+	for _, list := range [][]csvimport.Issue{rep.Refused, rep.Warnings} {
+		for i, is := range list {
+			list[i].Message = p.cat.Issue(tr.L, lead.Issue{Field: is.Field, Rule: is.Rule, Message: is.Message})
+		}
+	}
+	d.Title, d.Report = tr.T("import.report"), &rep
 	p.render(w, r, http.StatusOK, "console_import", d)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/norsedigital/leads/internal/csvimport"
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -48,7 +49,13 @@ func (s *site) upload(c *http.Client, csrf, file string) response {
 
 func TestConsoleImport(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
-		s := newSite(t, e.URL(t), siteOpts{})
+		forEachLang(t, func(t *testing.T, l i18n.Lang) { testConsoleImport(t, e, l) })
+	})
+}
+
+func testConsoleImport(t *testing.T, e storetest.Engine, lang i18n.Lang) {
+	{
+		s := newSite(t, e.URL(t), siteOpts{lang: lang})
 		ada := s.seed(person("Ada", "Lovelace", "ada@example.org", "Analytical Mentors"))
 		sales := s.signIn(s.Sales)
 		csrf := s.csrf(sales)
@@ -82,7 +89,7 @@ func TestConsoleImport(t *testing.T) {
 
 		t.Run("format errors come back to the form", func(t *testing.T) {
 			p := s.upload(sales, csrf, "first_name,last_name\n\"Grace,Hopper\n")
-			if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "not valid CSV") ||
+			if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, map[i18n.Lang]string{i18n.EN: "not valid CSV", i18n.NB: "ikke gyldig CSV"}[lang]) ||
 				!strings.Contains(p.Body, `type="file"`) {
 				t.Fatalf("broken CSV: %d\n%s", p.StatusCode, p.Body)
 			}
@@ -90,7 +97,7 @@ func TestConsoleImport(t *testing.T) {
 				t.Errorf("no file: %d", p.StatusCode)
 			}
 			p = s.upload(sales, csrf, "email,Email,first_name\nx@example.org,y@example.org,A\n")
-			if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "appears more than once") ||
+			if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.Body, map[i18n.Lang]string{i18n.EN: "appears more than once", i18n.NB: "finnes mer enn én gang"}[lang]) ||
 				!strings.Contains(p.Body, `type="file"`) {
 				t.Fatalf("duplicate column: %d\n%s", p.StatusCode, p.Body)
 			}
@@ -131,11 +138,11 @@ func TestConsoleImport(t *testing.T) {
 				t.Errorf("%d events by the signed-in user on the linked lead", n)
 			}
 		})
-	})
+	}
 }
 
 func TestConsoleImportTooLarge(t *testing.T) {
-	s := newSite(t, storetest.SQLiteURL(t), siteOpts{})
+	s := newSite(t, storetest.SQLiteURL(t), siteOpts{lang: i18n.EN})
 	sales := s.signIn(s.Sales)
 	big := "first_name\n" + strings.Repeat("x", csvimport.MaxBytes+(1<<20))
 	p := s.upload(sales, s.csrf(sales), big)

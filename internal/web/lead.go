@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/lead"
 )
 
@@ -40,13 +41,14 @@ func (p *Pages) LeadPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	tr := p.tr(r)
 	switch r.URL.Query().Get("done") {
 	case "status":
-		d.Flash = "Status changed to " + statusLabel(d.Lead.Status) + "."
+		d.Flash = tr.T("lead.flash_status", statusLabel(tr, d.Lead.Status))
 	case "note":
-		d.Flash = "Note added."
+		d.Flash = tr.T("lead.flash_note")
 	case "anonymized":
-		d.Flash = "The lead has been anonymized: its personal data is erased."
+		d.Flash = tr.T("lead.flash_anonymized")
 	}
 	p.render(w, r, http.StatusOK, "console_lead", d)
 }
@@ -58,7 +60,7 @@ func (p *Pages) ChangeStatus(w http.ResponseWriter, r *http.Request) {
 	_, err := p.cfg.Store.PatchLead(r.Context(), id, lead.Input{Status: lead.Val(r.PostForm.Get("status"))}, nil, sessionOf(r).Token.Name)
 	if err != nil {
 		p.leadActionFailed(w, r, err, func(d *leadData, de *lead.Error) {
-			d.Banner = "The status was not changed. " + issueText(de)
+			d.Banner = p.tr(r).T("lead.status_failed", p.issueText(r, de))
 		})
 		return
 	}
@@ -74,9 +76,9 @@ func (p *Pages) AddNote(w http.ResponseWriter, r *http.Request) {
 		p.leadActionFailed(w, r, err, func(d *leadData, de *lead.Error) {
 			d.NoteText = text
 			if de.Code == lead.CodeInvalid {
-				d.NoteError = issueText(de)
+				d.NoteError = p.issueText(r, de)
 			} else {
-				d.Banner = "The note was not added. " + de.Message
+				d.Banner = p.tr(r).T("lead.note_failed", de.Message)
 			}
 		})
 		return
@@ -97,7 +99,7 @@ func (p *Pages) leadActionFailed(w http.ResponseWriter, r *http.Request, err err
 		return
 	}
 	show(&d, de)
-	d.Title = "Error: " + d.Title
+	d.Title = p.tr(r).T("error.prefix", d.Title)
 	status := http.StatusUnprocessableEntity
 	if de.Code == lead.CodeConflict {
 		status = http.StatusConflict
@@ -124,7 +126,9 @@ func (p *Pages) loadLead(w http.ResponseWriter, r *http.Request) (leadData, bool
 		p.leadError(w, r, err)
 		return leadData{}, false
 	}
-	d := leadData{chrome: chrome{Title: l.FirstName + " " + l.LastName, Session: sess, Nav: "leads"},
+	c := p.base(r, l.FirstName+" "+l.LastName)
+	c.Nav = "leads"
+	d := leadData{chrome: c,
 		Lead: l, Bookings: bookings, IsAdmin: sess.Token.Role == lead.RoleAdmin}
 	if l.AnonymizedAt == nil {
 		for _, s := range lead.NextStatuses(l.Status) {
@@ -137,47 +141,48 @@ func (p *Pages) loadLead(w http.ResponseWriter, r *http.Request) (leadData, bool
 	}
 	// newest first: what just happened is what people look for
 	for _, e := range slices.Backward(events) {
-		d.Events = append(d.Events, eventView{Event: e, Summary: eventSummary(e)})
+		d.Events = append(d.Events, eventView{Event: e, Summary: eventSummary(p.tr(r), e)})
 	}
 	return d, true
 }
 
 func (p *Pages) leadError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, lead.ErrNotFound) {
-		p.errorPage(w, r, http.StatusNotFound, "Lead not found", "There is no lead with this address. It may have been mistyped.")
+		tr := p.tr(r)
+		p.errorPage(w, r, http.StatusNotFound, tr.T("errors.lead_not_found"), tr.T("errors.lead_not_found_text"))
 		return
 	}
 	p.internalError(w, r, err)
 }
 
 // issueText joins the messages of a refused action for a banner or a field.
-func issueText(de *lead.Error) string {
+func (p *Pages) issueText(r *http.Request, de *lead.Error) string {
 	if len(de.Issues) == 0 {
 		return de.Message
 	}
 	msgs := make([]string, len(de.Issues))
 	for i, is := range de.Issues {
-		msgs[i] = is.Message
+		msgs[i] = p.cat.Issue(langOf(r), is)
 	}
 	return strings.Join(msgs, " ")
 }
 
 // eventSummary says in words what an audit event recorded. Details hold no personal
 // data, only field names, statuses, ids and counts.
-func eventSummary(e lead.Event) string {
+func eventSummary(tr i18n.Printer, e lead.Event) string {
 	var det map[string]any
 	_ = json.Unmarshal(e.Details, &det)
 	str := func(k string) string { s, _ := det[k].(string); return s }
 	switch e.Type {
 	case lead.EventCreated:
 		if src := str("source"); src != "" {
-			return "Lead created (source: " + sourceLabel(lead.Source(src)) + ")"
+			return tr.T("event.created_source", sourceLabel(tr, lead.Source(src)))
 		}
-		return "Lead created"
+		return tr.T("event.created")
 	case lead.EventBookingLinked:
-		return "Booked a demo again; the booking was linked to this lead"
+		return tr.T("event.booking_linked")
 	case lead.EventStatusChanged:
-		return "Status changed from " + statusLabel(lead.Status(str("from"))) + " to " + statusLabel(lead.Status(str("to")))
+		return tr.T("event.status_changed", statusLabel(tr, lead.Status(str("from"))), statusLabel(tr, lead.Status(str("to"))))
 	case lead.EventUpdated:
 		var fields []string
 		if list, ok := det["fields"].([]any); ok {
@@ -187,13 +192,13 @@ func eventSummary(e lead.Event) string {
 				}
 			}
 		}
-		return "Details changed: " + strings.Join(fields, ", ")
+		return tr.T("event.updated", strings.Join(fields, ", "))
 	case lead.EventNoteAdded:
-		return "Note added"
+		return tr.T("event.note_added")
 	case lead.EventAnonymized:
-		return "Personal data erased (anonymized)"
+		return tr.T("event.anonymized")
 	case lead.EventExported:
-		return "Data exported (access request)"
+		return tr.T("event.exported")
 	}
 	keys := make([]string, 0, len(det))
 	for k := range det {

@@ -28,7 +28,10 @@ const consolePageSize = 25
 // filters, search and cursor paging of the API (the same query parameters).
 func (p *Pages) LeadList(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	d := leadListData{chrome: chrome{Title: "Leads", Session: sessionOf(r), Nav: "leads"},
+	tr := p.tr(r)
+	c := p.base(r, tr.T("leads.title"))
+	c.Nav = "leads"
+	d := leadListData{chrome: c,
 		Q: v.Get("q"), Status: v.Get("status"), Source: v.Get("source"),
 		Statuses: lead.Statuses, Sources: lead.Sources}
 	d.Filtered = d.Q != "" || d.Status != "" || d.Source != ""
@@ -36,9 +39,9 @@ func (p *Pages) LeadList(w http.ResponseWriter, r *http.Request) {
 	var de *lead.Error
 	if errors.As(err, &de) && de.Code == lead.CodeInvalid {
 		for _, is := range de.Issues {
-			d.Errors = append(d.Errors, is.Message)
+			d.Errors = append(d.Errors, p.cat.Issue(tr.L, is))
 		}
-		d.Title = "Error: " + d.Title
+		d.Title = tr.T("error.prefix", d.Title)
 		p.render(w, r, http.StatusUnprocessableEntity, "console_leads", d)
 		return
 	}

@@ -16,13 +16,13 @@ const (
 // headers and cross-origin protection for its form posts. A form inside an iframe posts
 // from the frame's own origin, so embedding keeps working.
 func (p *Pages) Public(h http.HandlerFunc) http.Handler {
-	return headers(cspPublic, false, p.crossOrigin(h))
+	return headers(cspPublic, false, withLang(p.crossOrigin(h)))
 }
 
 // Console wraps a console page that needs no session (the sign-in form): no framing,
 // cross-origin protection.
 func (p *Pages) Console(h http.HandlerFunc) http.Handler {
-	return headers(cspConsole, true, p.crossOrigin(h))
+	return headers(cspConsole, true, withLang(p.crossOrigin(h)))
 }
 
 // headers sets the security headers of every page.
@@ -48,8 +48,8 @@ func headers(csp string, console bool, next http.Handler) http.Handler {
 func (p *Pages) crossOrigin(h http.HandlerFunc) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.errorPage(w, r, http.StatusForbidden, "Request refused",
-			"This form was sent from another website, so it was refused. Open the page on this site and try again.")
+		tr := p.tr(r)
+		p.errorPage(w, r, http.StatusForbidden, tr.T("errors.refused"), tr.T("errors.cross_origin"))
 	}))
 	return cop.Handler(h)
 }

@@ -20,6 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
@@ -45,12 +46,16 @@ type Config struct {
 	// TLS-terminating proxy (--public-url https://…) the browser speaks HTTPS, the proxy
 	// speaks HTTP to us, and the cookie must never travel without TLS.
 	SecureCookies bool
+	// Location is the time zone of dates and times shown to people (--timezone);
+	// Europe/Oslo when nil.
+	Location *time.Location
 }
 
 // Pages serves every HTML page. Build it with New.
 type Pages struct {
 	cfg       Config
-	pages     map[string]*template.Template
+	pages     map[string]map[i18n.Lang]*template.Template
+	cat       *i18n.Catalog
 	static    fs.FS
 	assetHash map[string]string
 }
@@ -72,7 +77,18 @@ func New(cfg Config) (*Pages, error) {
 	if cfg.IPRetention <= 0 {
 		cfg.IPRetention = 30 * 24 * time.Hour
 	}
-	p := &Pages{cfg: cfg, pages: map[string]*template.Template{}, assetHash: map[string]string{}}
+	if cfg.Location == nil {
+		loc, err := time.LoadLocation("Europe/Oslo")
+		if err != nil {
+			return nil, fmt.Errorf("web: time zone: %w", err)
+		}
+		cfg.Location = loc
+	}
+	cat, err := i18n.NewCatalog()
+	if err != nil {
+		return nil, err
+	}
+	p := &Pages{cfg: cfg, pages: map[string]map[i18n.Lang]*template.Template{}, assetHash: map[string]string{}, cat: cat}
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		return nil, err
@@ -109,32 +125,46 @@ func (p *Pages) parseTemplates() error {
 		if !ok || (layout != "public" && layout != "console") {
 			continue // layouts and partials
 		}
-		t, err := template.New(name).Funcs(p.funcs()).ParseFS(assets,
-			"templates/layout_"+layout+".html", "templates/partials.html", f)
-		if err != nil {
-			return fmt.Errorf("web: parse %s: %w", f, err)
+		p.pages[name] = map[i18n.Lang]*template.Template{}
+		for _, l := range i18n.Langs {
+			t, err := template.New(name).Funcs(p.funcs(l)).ParseFS(assets,
+				"templates/layout_"+layout+".html", "templates/partials.html", f)
+			if err != nil {
+				return fmt.Errorf("web: parse %s: %w", f, err)
+			}
+			p.pages[name][l] = t
 		}
-		p.pages[name] = t
 	}
 	return nil
 }
 
-func (p *Pages) funcs() template.FuncMap {
+// funcs are the template functions of one language: t and th look texts up in the
+// catalog, when formats times in --timezone.
+func (p *Pages) funcs(l i18n.Lang) template.FuncMap {
+	tr := p.cat.For(l)
 	return template.FuncMap{
 		"asset": func(name string) string {
 			return "/static/" + name + "?v=" + p.assetHash[name]
 		},
-		"mailto":      mailto,
-		"statusLabel": statusLabel,
-		"sourceLabel": sourceLabel,
-		"when":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"mailto": mailto,
+		"t":      func(key string, args ...any) string { return tr.T(key, args...) },
+		// th is a trusted markup text (key ends in .html); its arguments are escaped
+		"th": func(key string, args ...any) template.HTML {
+			for i, a := range args {
+				args[i] = template.HTMLEscapeString(fmt.Sprint(a))
+			}
+			return template.HTML(tr.T(key, args...))
+		},
+		"statusLabel": func(s lead.Status) string { return statusLabel(tr, s) },
+		"sourceLabel": func(s lead.Source) string { return sourceLabel(tr, s) },
+		"when":        func(t time.Time) string { return i18n.DateTime(l, p.cfg.Location, t) },
 		"whenPtr": func(t *time.Time) string {
 			if t == nil {
 				return ""
 			}
-			return t.UTC().Format("2006-01-02 15:04 UTC")
+			return i18n.DateTime(l, p.cfg.Location, *t)
 		},
-		"percent": func(r *float64) string { return fmt.Sprintf("%.0f%%", *r*100) },
+		"percent": func(r *float64) string { return percent(l, *r) },
 		"deref": func(s *string) string {
 			if s == nil {
 				return ""
@@ -147,7 +177,7 @@ func (p *Pages) funcs() template.FuncMap {
 // render writes page with status. The template runs into a buffer first, so a template
 // error becomes a clean 500 instead of half a page.
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
-	t, ok := p.pages[page]
+	t, ok := p.pages[page][langOf(r)]
 	if !ok {
 		panic("web: no page " + page)
 	}
@@ -180,10 +210,26 @@ func (p *Pages) Static() http.Handler {
 	})
 }
 
-// statusLabel is a status's name as people read it: "demo_scheduled" → "Demo scheduled".
-func statusLabel(s lead.Status) string { return humanize(string(s)) }
+// statusLabel is a status's name as people read it: "demo_scheduled" → "Demo avtalt" /
+// "Demo scheduled"; an unknown value is humanized.
+func statusLabel(tr i18n.Printer, s lead.Status) string { return label(tr, "status.", string(s)) }
 
-func sourceLabel(s lead.Source) string { return humanize(string(s)) }
+func sourceLabel(tr i18n.Printer, s lead.Source) string { return label(tr, "source.", string(s)) }
+
+func label(tr i18n.Printer, prefix, v string) string {
+	if s := tr.T(prefix + v); s != prefix+v {
+		return s
+	}
+	return humanize(v)
+}
+
+// percent is a share as people write it: "42 %" in Norwegian, "42%" in English.
+func percent(l i18n.Lang, r float64) string {
+	if l == i18n.NB {
+		return fmt.Sprintf("%.0f\u00a0%%", r*100)
+	}
+	return fmt.Sprintf("%.0f%%", r*100)
+}
 
 func humanize(s string) string {
 	s = strings.ReplaceAll(s, "_", " ")

@@ -10,8 +10,10 @@ type privacyData struct {
 
 // Privacy is GET /privacy: the privacy notice the consent checkbox and the emails link to.
 func (p *Pages) Privacy(w http.ResponseWriter, r *http.Request) {
+	c := p.base(r, p.tr(r).T("privacy.title"))
+	c.Embed = r.URL.Query().Get("embed") == "1"
 	p.render(w, r, http.StatusOK, "public_privacy", privacyData{
-		chrome:          chrome{Title: "Privacy notice", Embed: r.URL.Query().Get("embed") == "1"},
+		chrome:          c,
 		ConsentVersion:  p.cfg.Intake.ConsentVersion,
 		IPRetentionDays: int(p.cfg.IPRetention.Hours() / 24),
 	})

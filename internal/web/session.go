@@ -71,13 +71,12 @@ func (p *Pages) staff(need lead.Role, maxBody int64, h http.HandlerFunc) http.Ha
 				http.Redirect(w, r, "/console/sign-in", http.StatusSeeOther)
 				return
 			}
-			p.errorPage(w, r, http.StatusUnauthorized, "Signed out",
-				"Your session has ended, so this was not saved. Sign in again and repeat it.")
+			p.errorPage(w, r, http.StatusUnauthorized, p.tr(r).T("errors.signed_out"), p.tr(r).T("errors.signed_out_text"))
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
 		if !sess.Token.Role.Allows(need) {
-			p.errorPage(w, r, http.StatusForbidden, "Not allowed", "This page needs the "+string(need)+" role.")
+			p.errorPage(w, r, http.StatusForbidden, p.tr(r).T("errors.not_allowed"), p.tr(r).T("errors.not_allowed_text", string(need)))
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -99,8 +98,7 @@ func (p *Pages) staff(need lead.Role, maxBody int64, h http.HandlerFunc) http.Ha
 				return
 			}
 			if subtle.ConstantTimeCompare([]byte(r.PostForm.Get(csrfField)), []byte(sess.CSRF)) != 1 {
-				p.errorPage(w, r, http.StatusForbidden, "Request refused",
-					"This form has expired or did not come from this console. Go back, reload the page and try again.")
+				p.errorPage(w, r, http.StatusForbidden, p.tr(r).T("errors.refused"), p.tr(r).T("errors.csrf"))
 				return
 			}
 		}

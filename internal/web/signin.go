@@ -28,7 +28,7 @@ func (p *Pages) SignInForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/leads", http.StatusSeeOther)
 		return
 	}
-	p.render(w, r, http.StatusOK, "console_signin", signInData{chrome: chrome{Title: "Sign in"},
+	p.render(w, r, http.StatusOK, "console_signin", signInData{chrome: p.base(r, p.tr(r).T("signin.title")),
 		SignedOut: r.URL.Query().Get("signed_out") == "1"})
 }
 
@@ -46,8 +46,9 @@ func (p *Pages) SignIn(w http.ResponseWriter, r *http.Request) {
 			p.internalError(w, r, err)
 			return
 		}
-		p.render(w, r, http.StatusUnauthorized, "console_signin", signInData{chrome: chrome{Title: "Error: Sign in"},
-			Error: "This token is not valid: it may be mistyped or revoked. Paste the whole token, starting with lds_."})
+		tr := p.tr(r)
+		p.render(w, r, http.StatusUnauthorized, "console_signin", signInData{chrome: p.base(r, tr.T("error.prefix", tr.T("signin.title"))),
+			Error: tr.T("signin.invalid")})
 		return
 	}
 	if old, err := r.Cookie(cookieName); err == nil {

@@ -2,9 +2,9 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 )
@@ -29,15 +29,18 @@ type countRow struct {
 // tables, for leads created in an optional date range.
 func (p *Pages) Stats(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	d := statsData{chrome: chrome{Title: "Statistics", Session: sessionOf(r), Nav: "stats"},
+	tr := p.tr(r)
+	c := p.base(r, tr.T("stats.title"))
+	c.Nav = "stats"
+	d := statsData{chrome: c,
 		From: v.Get("created_from"), To: v.Get("created_to")}
 	f, err := parseDateRange(v)
 	var de *lead.Error
 	if errors.As(err, &de) && de.Code == lead.CodeInvalid {
 		for _, is := range de.Issues {
-			d.Errors = append(d.Errors, is.Message)
+			d.Errors = append(d.Errors, p.cat.Issue(tr.L, is))
 		}
-		d.Title = "Error: " + d.Title
+		d.Title = tr.T("error.prefix", d.Title)
 		p.render(w, r, http.StatusUnprocessableEntity, "console_stats", d)
 		return
 	}
@@ -51,15 +54,15 @@ func (p *Pages) Stats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Stats = st
-	d.Funnel = newFunnel(st)
+	d.Funnel = newFunnel(tr, st)
 	for _, s := range lead.Statuses {
-		d.Statuses = append(d.Statuses, countRow{statusLabel(s), st.ByStatus[s]})
+		d.Statuses = append(d.Statuses, countRow{statusLabel(tr, s), st.ByStatus[s]})
 	}
 	for _, s := range lead.Sources {
-		d.Sources = append(d.Sources, countRow{sourceLabel(s), st.BySource[s]})
+		d.Sources = append(d.Sources, countRow{sourceLabel(tr, s), st.BySource[s]})
 	}
 	for _, c := range st.BookingsByCampaign {
-		label := "(no campaign)"
+		label := tr.T("stats.no_campaign")
 		if c.UTMCampaign != nil {
 			label = *c.UTMCampaign
 		}
@@ -92,7 +95,7 @@ type funnelBar struct {
 // against white to be seen (the numbers are written beside the bars, not on them).
 var funnelFills = []string{"#6fa8c4", "#5f9bba", "#508eb0", "#4181a5", "#33749a", "#26678e", "#1d5c7a", "#1b6b46"}
 
-func newFunnel(st store.PipelineStats) funnel {
+func newFunnel(tr i18n.Printer, st store.PipelineStats) funnel {
 	const (
 		rowH, barH    = 38, 28
 		areaX, areaW  = 170, 400
@@ -109,10 +112,10 @@ func newFunnel(st store.PipelineStats) funnel {
 		if n > 0 && w < 3 {
 			w = 3
 		}
-		b := funnelBar{Label: statusLabel(s), Count: n, X: areaX + (areaW-w)/2, Y: 4 + i*rowH, W: w, H: barH,
+		b := funnelBar{Label: statusLabel(tr, s), Count: n, X: areaX + (areaW-w)/2, Y: 4 + i*rowH, W: w, H: barH,
 			TextY: 4 + i*rowH + barH/2 + 5, Fill: funnelFills[i%len(funnelFills)]}
 		if i > 0 && i-1 < len(st.Conversion) && st.Conversion[i-1].Rate != nil {
-			b.Conversion = fmt.Sprintf("%.0f%%", *st.Conversion[i-1].Rate*100)
+			b.Conversion = percent(tr.L, *st.Conversion[i-1].Rate)
 		}
 		f.Bars = append(f.Bars, b)
 	}

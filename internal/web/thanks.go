@@ -17,7 +17,9 @@ var bookingRef = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 // reference is shown only when it looks like one; nothing else of the URL is echoed.
 func (p *Pages) Thanks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	d := thanksData{chrome: chrome{Title: "Thank you — your demo request is in", Embed: q.Get("embed") == "1"},
+	c := p.base(r, p.tr(r).T("thanks.title"))
+	c.Embed = q.Get("embed") == "1"
+	d := thanksData{chrome: c,
 		PhoneWarning: q.Get("phone") == "unrecognized"}
 	if ref := q.Get("ref"); bookingRef.MatchString(ref) {
 		d.Ref = ref
