@@ -261,7 +261,7 @@ var entries = []entry{
 	{"stats.status", "Status", "Status"},
 	{"stats.source", "Kilde", "Source"},
 	{"stats.leads", "Leads", "Leads"},
-	{"stats.campaign", "Kampanje (utm_campaign)", "utm_campaign"},
+	{"stats.campaign", "Kampanje (utm_campaign)", "Campaign (utm_campaign)"},
 	{"stats.bookings", "Bestillinger", "Bookings"},
 	{"stats.no_bookings", "Ingen bestillinger i denne perioden.", "No bookings in this range."},
 	{"stats.no_campaign", "(ingen kampanje)", "(no campaign)"},
