@@ -184,6 +184,8 @@ func TestColumnsAreTheTable(t *testing.T) {
 			row = append(row, consentAt)
 		case f.Name == "email":
 			row = append(row, "kari@example.no")
+		case f.Name == "language":
+			row = append(row, "en")
 		case f.Type == lead.TypeEnum && f.Writable(lead.WritePatch):
 			row = append(row, string(lead.StatusQualified))
 		case f.Type == lead.TypeEnum:

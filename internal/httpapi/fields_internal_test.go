@@ -85,7 +85,7 @@ func TestExportColumnsAreTheTable(t *testing.T) {
 	want := []string{"id", "first_name", "last_name", "email", "phone", "organization_name",
 		"organization_type", "organization_size", "role_title", "source", "status", "notes", "message",
 		"utm_source", "utm_medium", "utm_campaign", "ip_address", "consent_given", "consent_timestamp",
-		"created_at", "updated_at", "anonymized_at"}
+		"created_at", "updated_at", "anonymized_at", "language"}
 	if got := csvHeader(cols); !slices.Equal(got, want) || !slices.Equal(got, lead.FieldNames(func(f *lead.Field) bool { return f.Export })) {
 		t.Errorf("header %v", got)
 	}

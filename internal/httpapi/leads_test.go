@@ -194,7 +194,7 @@ func TestStaffCreateLead(t *testing.T) {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			want := "anonymized_at,consent_given,consent_timestamp,created_at,email,first_name,id,ip_address,last_name,message," +
+			want := "anonymized_at,consent_given,consent_timestamp,created_at,email,first_name,id,ip_address,language,last_name,message," +
 				"notes,organization_name,organization_size,organization_type,phone,role_title,source,status,updated_at," +
 				"utm_campaign,utm_medium,utm_source"
 			if strings.Join(keys, ",") != want {

@@ -83,6 +83,7 @@ func TestOpenAPIEnumsAgreeWithCode(t *testing.T) {
 		// order matters where the code has one (pipeline order, the documented list)
 		{"#/components/schemas/Status", func(m map[string]any) []string { return stringsOf(m["enum"]) }, statuses},
 		{"#/components/schemas/Source", func(m map[string]any) []string { return stringsOf(m["enum"]) }, sources},
+		{"#/components/schemas/Language", func(m map[string]any) []string { return stringsOf(m["enum"]) }, []string{lead.LanguageNB, lead.LanguageEN}},
 		{"#/components/schemas/WebhookEvent", func(m map[string]any) []string { return stringsOf(m["enum"]) }, webhook.Events},
 		{"#/components/schemas/Event/properties/type", func(m map[string]any) []string { return stringsOf(m["enum"]) }, events},
 		{"#/components/schemas/PipelineStats/properties/by_status", func(m map[string]any) []string { return stringsOf(m["required"]) }, statuses},
@@ -136,7 +137,7 @@ func leadTextFields(t *testing.T) []string {
 	for i := range typ.NumField() {
 		f := typ.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Type == reflect.TypeFor[lead.Opt]() && name != "source" && name != "status" {
+		if f.Type == reflect.TypeFor[lead.Opt]() && name != "source" && name != "status" && name != "language" {
 			names = append(names, name)
 		}
 	}
@@ -483,7 +484,8 @@ func TestOpenAPIFieldsAgreeWithTheFieldTable(t *testing.T) {
 	}
 
 	// request fields that are not lead fields
-	extra := map[string][]string{"BookingRequest": {intake.HoneypotField}, "BookingForm": {intake.HoneypotField, "idempotency_key", "embed"}}
+	extra := map[string][]string{"BookingRequest": {intake.HoneypotField, intake.LanguageField},
+		"BookingForm": {intake.HoneypotField, intake.LanguageField, "idempotency_key", "embed"}}
 	for _, c := range []struct {
 		schema string
 		access lead.Access

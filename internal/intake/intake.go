@@ -53,9 +53,8 @@ type Meta struct {
 	// Honeypot is the hidden "website" field: people leave it empty, bots fill it.
 	Honeypot string
 	// Language is the prospect's language (SPEC §12), "nb" or "en"; "" counts as nb. A
-	// JSON booking's comes from BookingLanguage, a form booking's from the page. It is not
-	// stored yet: the lead and booking columns, and the confirmation email's use of it,
-	// come with the language migration.
+	// JSON booking's comes from BookingLanguage, a form booking's from the page. The
+	// booking stores it, and so does its lead (store.BookingParams.Language).
 	Language string
 }
 
@@ -98,7 +97,7 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 	out, err := s.Store.Book(ctx, store.BookingParams{
 		Booking: b, IP: m.IP, UserAgent: m.UserAgent, ConsentVersion: s.ConsentVersion,
 		IdempotencyKey: m.IdempotencyKey, BodyHash: m.BodyHash, RateLimit: s.RateLimit.Count, RateWindow: s.RateLimit.Window,
-		Warnings: warnings,
+		Warnings: warnings, Language: m.Language,
 	})
 	switch {
 	case lead.ErrorCode(err) == lead.CodeRateLimited:

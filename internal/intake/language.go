@@ -10,7 +10,7 @@ import (
 )
 
 // RuleLanguageEnum refuses a booking whose language member is neither nb nor en.
-const RuleLanguageEnum = "language_enum_validation"
+const RuleLanguageEnum = lead.RuleLanguageEnum
 
 // LanguageField is the booking member that names the prospect's language.
 const LanguageField = "language"

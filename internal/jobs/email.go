@@ -70,8 +70,12 @@ func (w *EmailWorker) deliver(ctx context.Context, j store.EmailJob) string {
 	q := w.queue()
 	bg, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	// TODO(issue 14, point 3): the prospect's language, once email jobs store it; nb until then.
-	msg, err := w.Renderer.Render(i18n.NB, mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL})
+	// the lead's stored language (SPEC §12): its latest booking's, or what staff set
+	lang, ok := i18n.Parse(j.Language)
+	if !ok {
+		lang = i18n.NB
+	}
+	msg, err := w.Renderer.Render(lang, mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL})
 	if err == nil {
 		err = w.Sender.Send(ctx, msg)
 	}

@@ -101,6 +101,7 @@ const (
 	fieldStatus           = "status"
 	fieldConsentGiven     = "consent_given"
 	fieldConsentTimestamp = "consent_timestamp"
+	fieldLanguage         = "language"
 )
 
 const (
@@ -137,6 +138,7 @@ const (
 	idCreatedAt
 	idUpdatedAt
 	idAnonymizedAt
+	idLanguage
 )
 
 var fieldTable = []Field{
@@ -170,6 +172,10 @@ var fieldTable = []Field{
 	readOnlyTime(idCreatedAt, "created_at", false),
 	readOnlyTime(idUpdatedAt, "updated_at", false),
 	readOnlyTime(idAnonymizedAt, "anonymized_at", true),
+	// The prospect's language (SPEC §12): staff may set it; a public booking's comes from
+	// its negotiation (intake.Meta.Language), not from this table's booking decoder.
+	{id: idLanguage, Name: fieldLanguage, Label: "Language", Type: TypeEnum, Write: writeStaff, Import: true,
+		Export: true, OpenAPIType: "string", OpenAPIRef: "Language"},
 }
 
 // reqText is a required text field that everyone may write.
@@ -291,6 +297,8 @@ func (f *Field) Input(in *Input) *Opt {
 		return &in.UTMMedium
 	case idUTMCampaign:
 		return &in.UTMCampaign
+	case idLanguage:
+		return &in.Language
 	}
 	return nil
 }
@@ -378,6 +386,8 @@ func (f *Field) Cell(l *Lead) string {
 		return cellTime(&l.UpdatedAt)
 	case idAnonymizedAt:
 		return cellTime(l.AnonymizedAt)
+	case idLanguage:
+		return l.Language
 	}
 	return ""
 }

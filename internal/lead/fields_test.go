@@ -127,10 +127,10 @@ func TestFieldCells(t *testing.T) {
 		OrganizationName: "Org", OrganizationType: s("ngo"), OrganizationSize: s("10-49"), RoleTitle: s("lead"),
 		Source: SourceEvent, Status: StatusWon, Notes: s("n"), Message: s("m"), UTMSource: s("us"), UTMMedium: s("um"),
 		UTMCampaign: s("uc"), IPAddress: s("192.0.2.1"), ConsentGiven: true, ConsentTimestamp: &ts,
-		CreatedAt: ts, UpdatedAt: ts.Add(time.Second)}
+		CreatedAt: ts, UpdatedAt: ts.Add(time.Second), Language: LanguageEN}
 	want := []string{"id-1", "Kari", "Nordmann", "kari@example.no", "+47", "Org", "ngo", "10-49", "lead", "event", "won",
 		"n", "m", "us", "um", "uc", "192.0.2.1", "true", "2026-01-02T02:04:05.0000006Z", "2026-01-02T02:04:05.0000006Z",
-		"2026-01-02T02:04:06.0000006Z", ""}
+		"2026-01-02T02:04:06.0000006Z", "", "en"}
 	var got []string
 	for _, f := range Fields() {
 		got = append(got, f.Cell(&l))

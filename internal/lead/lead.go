@@ -74,6 +74,9 @@ type Lead struct {
 	CreatedAt        time.Time  `json:"created_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
 	AnonymizedAt     *time.Time `json:"anonymized_at"`
+	// Language is the prospect's language (SPEC §12), "nb" or "en": the latest booking's,
+	// or what staff set; the confirmation email is written in it.
+	Language string `json:"language"`
 }
 
 // BookingInput is what a prospect submits on the public demo booking flow,
@@ -114,6 +117,7 @@ const (
 	RuleConsentTimestamp  = "consent_timestamp_consistency"
 	RuleFieldLength       = "field_length_limit"
 	RuleSourceEnum        = "source_enum_validation"
+	RuleLanguageEnum      = "language_enum_validation"
 	RuleInvalidCharacters = "invalid_characters"
 	RuleNameFormat        = "name_format_validation"
 	RuleGDPRConsent       = "gdpr_consent_required"

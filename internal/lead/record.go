@@ -52,4 +52,5 @@ type BookingRecord struct {
 	ConsentVersion   string    `json:"consent_version"`
 	ConsentTimestamp time.Time `json:"consent_timestamp"`
 	CreatedAt        time.Time `json:"created_at"`
+	Language         string    `json:"language"` // the booking's negotiated language, "nb" or "en"
 }

@@ -90,6 +90,7 @@ type Input struct {
 	Status           Opt        `json:"status"`
 	ConsentGiven     *bool      `json:"consent_given"`     // nil: absent
 	ConsentTimestamp *time.Time `json:"consent_timestamp"` // nil: absent
+	Language         Opt        `json:"language"`          // nb | en; absent or blank: nb on a create
 }
 
 // MaxConsentClockSkew is how far ahead of the server clock a consent_timestamp may be.
@@ -135,6 +136,10 @@ func ValidateCreate(in Input, now time.Time) (Lead, Result) {
 		l.Status = c.status(s)
 	}
 	l.ConsentGiven, l.ConsentTimestamp = c.consent(in.ConsentGiven, in.ConsentTimestamp, now)
+	l.Language = LanguageNB
+	if s := strings.TrimSpace(in.Language.value()); s != "" {
+		l.Language = c.language(s)
+	}
 	return l, c.r
 }
 
@@ -164,6 +169,13 @@ func ValidatePatch(current Lead, in Input) (Lead, Result) {
 			} else {
 				c.fail(fieldStatus, RuleStatusTransition, transitionMessage(current.Status))
 			}
+		}
+	}
+	if in.Language.Set {
+		if s := strings.TrimSpace(in.Language.value()); s == "" {
+			c.fail(fieldLanguage, RuleRequiredFields, "Language is required and cannot be cleared.")
+		} else if lang := c.language(s); lang != "" {
+			l.Language = lang
 		}
 	}
 	return l, c.r
@@ -313,6 +325,22 @@ func (c *checker) patchOptional(dst **string, f field, o Opt) {
 	if o.Set {
 		*dst = c.optional(f, o.value())
 	}
+}
+
+// The prospect's languages (SPEC §12).
+const (
+	LanguageNB = "nb"
+	LanguageEN = "en"
+)
+
+// language is raw (trimmed, not blank) as a language, or "" after failing language_enum_validation.
+func (c *checker) language(raw string) string {
+	switch s := strings.ToLower(raw); s {
+	case LanguageNB, LanguageEN:
+		return s
+	}
+	c.fail(fieldLanguage, RuleLanguageEnum, "Language must be nb or en.")
+	return ""
 }
 
 func (c *checker) source(raw string) Source {

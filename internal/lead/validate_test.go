@@ -308,6 +308,7 @@ func TestValidateCreateValid(t *testing.T) {
 		Status:           lead.StatusQualified,
 		ConsentGiven:     true,
 		ConsentTimestamp: &ts,
+		Language:         lead.LanguageNB,
 	}
 	if !reflect.DeepEqual(l, want) {
 		t.Errorf("got  %+v\nwant %+v", l, want)
@@ -331,6 +332,9 @@ func TestValidateCreateRules(t *testing.T) {
 		{"source wrong case", func(in *lead.Input) { in.Source = lead.Val("Event") }, []string{"source:source_enum_validation"}},
 		{"status unknown", func(in *lead.Input) { in.Status = lead.Val("open") }, []string{"status:status_enum_validation"}},
 		{"status any valid", func(in *lead.Input) { in.Status = lead.Val("won") }, nil},
+		{"language en", func(in *lead.Input) { in.Language = lead.Val("en") }, nil},
+		{"language blank is nb", func(in *lead.Input) { in.Language = lead.Val(" ") }, nil},
+		{"language unknown", func(in *lead.Input) { in.Language = lead.Val("de") }, []string{"language:language_enum_validation"}},
 		{"first name null", func(in *lead.Input) { in.FirstName = lead.Null() }, []string{"first_name:required_fields_present"}},
 		{"email invalid", func(in *lead.Input) { in.Email = lead.Val("a@b") }, []string{"email:email_format_validation"}},
 		{"phone warned", func(in *lead.Input) { in.Phone = lead.Val("123") }, []string{"~phone:phone_format_validation"}},
@@ -397,6 +401,9 @@ func TestValidatePatch(t *testing.T) {
 		{"bad email", lead.Input{Email: lead.Val("x@y")}, []string{"email:email_format_validation"}, nil},
 		{"markup", lead.Input{Message: lead.Val("<img src=x onerror=alert(1)>")}, []string{"message:xss_sanitization"}, nil},
 		{"status one step", lead.Input{Status: lead.Val("qualified")}, nil, func(l *lead.Lead) { l.Status = lead.StatusQualified }},
+		{"language set", lead.Input{Language: lead.Val("EN")}, nil, func(l *lead.Lead) { l.Language = lead.LanguageEN }},
+		{"language unknown", lead.Input{Language: lead.Val("sv")}, []string{"language:language_enum_validation"}, nil},
+		{"language cleared", lead.Input{Language: lead.Null()}, []string{"language:required_fields_present"}, nil},
 		{"status same is a no-op", lead.Input{Status: lead.Val("contacted")}, nil, func(*lead.Lead) {}},
 		{"status lost", lead.Input{Status: lead.Val("lost")}, nil, func(l *lead.Lead) { l.Status = lead.StatusLost }},
 		{"status skip", lead.Input{Status: lead.Val("won")}, []string{"status:status_transition_enforcement"}, nil},

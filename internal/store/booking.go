@@ -34,6 +34,18 @@ type BookingParams struct {
 	RateWindow time.Duration
 	// Warnings are the validation's warnings, kept with an IdempotencyKey for its replays.
 	Warnings []lead.Issue
+	// Language is the prospect's negotiated language (SPEC §12), "nb" or "en"; "" is nb.
+	// The booking stores it; a new lead gets it, and a linked booking moves its lead's
+	// language to this, the latest booking's: the confirmation is written in it.
+	Language string
+}
+
+// language is p's language as stored: "en" or "nb".
+func (p *BookingParams) language() string {
+	if p.Language == "en" {
+		return "en"
+	}
+	return "nb"
 }
 
 // BookingResult says what a booking did. A replayed result carries only the first
@@ -140,7 +152,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 		upsertArgs := []any{newLeadID, b.FirstName, b.LastName, b.Email, b.EmailNormalized, nullStr(b.Phone), b.OrganizationName,
 			nullStr(b.OrganizationType), nullStr(b.OrganizationSize), nullStr(b.RoleTitle), lead.SourceDemoBooking,
 			nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign), nullStr(p.IP),
-			ts(now), note, "\n"}
+			ts(now), note, "\n", p.language()}
 		eventDetails := `{"booking_id":"` + bookingID + `","source":"` + string(lead.SourceDemoBooking) + `"}`
 		res.BookingID, res.Warnings = bookingID, p.Warnings
 		written, err := s.e.bookWrites(ctx, s, tx, bookingWrite{upsert: upsertArgs, newLeadID: newLeadID,
@@ -247,8 +259,8 @@ const (
 	sqlUpsertLeadHead = `
 INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name,
 	organization_type, organization_size, role_title, source, status, message, utm_source, utm_medium,
-	utm_campaign, ip_address, consent_given, consent_timestamp, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15, $16, TRUE, $17, $17, $17)
+	utm_campaign, ip_address, consent_given, consent_timestamp, created_at, updated_at, language)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15, $16, TRUE, $17, $17, $17, CAST($20 AS TEXT))
 `
 	// sqlEmailJobIfDue queues the confirmation of a known lead ($2) unless one was queued
 	// since $5; run after the lead's upsert has locked the lead's row.
@@ -262,8 +274,11 @@ ON CONFLICT (key_hash) DO UPDATE SET booking_id = excluded.booking_id, warnings 
 	created_at = excluded.created_at, body_hash = excluded.body_hash`
 )
 
-// sqlUpsertLead inserts a booking's lead or links the booking to the live lead with its address.
-var sqlUpsertLead = sqlUpsertLeadHead + linkOnConflict("$18", "$19") + ` RETURNING id`
+// sqlUpsertLead inserts a booking's lead or links the booking to the live lead with its address
+// ($20 is the booking's language: a linked booking moves the lead's language to the latest
+// booking's, so that its confirmation and what staff see follow the prospect's latest choice).
+var sqlUpsertLead = sqlUpsertLeadHead + linkOnConflict("$18", "$19") + `,
+	language          = excluded.language RETURNING id`
 
 // linkOnConflict is how a booking or an import row joins the live lead with the same
 // normalized email (SPEC §3.2): updated_at moves, the note (placeholder note, separated by

@@ -16,6 +16,7 @@ type EmailJob struct {
 	CreatedAt time.Time
 	To        string
 	FirstName string
+	Language  string // the lead's stored language, "nb" or "en": the email's
 
 	lockedUntil string // the lease as stored: ReleaseEmailJobs gives back only our own claim
 }

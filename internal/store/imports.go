@@ -75,13 +75,13 @@ func (s *Store) Import(ctx context.Context, rows iter.Seq2[int, lead.Lead], acto
 
 // importLeadCols are the columns a batch inserts, in the order of importLeadArgs.
 const importLeadCols = `id, first_name, last_name, email, email_normalized, phone, organization_name, organization_type,
-	organization_size, role_title, source, status, message, utm_source, utm_medium, utm_campaign, consent_timestamp`
+	organization_size, role_title, source, status, message, utm_source, utm_medium, utm_campaign, consent_timestamp, language`
 
 func importLeadArgs(id string, r importRow) []any {
 	l := r.l
 	return []any{id, l.FirstName, l.LastName, l.Email, r.norm, ptrArg(l.Phone), l.OrganizationName, ptrArg(l.OrganizationType),
 		ptrArg(l.OrganizationSize), ptrArg(l.RoleTitle), string(l.Source), string(l.Status), ptrArg(l.Message),
-		ptrArg(l.UTMSource), ptrArg(l.UTMMedium), ptrArg(l.UTMCampaign), ts(*l.ConsentTimestamp)}
+		ptrArg(l.UTMSource), ptrArg(l.UTMMedium), ptrArg(l.UTMCampaign), ts(*l.ConsentTimestamp), storedLanguage(l.Language)}
 }
 
 // importBatch stores one batch of validated rows in one transaction and says how many
@@ -198,7 +198,7 @@ func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, rows []importRow
 
 // linkImported is the booking's upsert for one import row: it links the row to the live
 // lead with its address (note appended if it fits, empty fields filled, nothing
-// overwritten) or, if there is none any more, inserts it as id. fitted is false when the
+// overwritten, its language kept) or, if there is none any more, inserts it as id. fitted is false when the
 // note was left out.
 func (s *Store) linkImported(ctx context.Context, tx *sql.Tx, id string, r importRow, actor string, now time.Time) (l lead.Lead, fitted bool, err error) {
 	note := fmt.Sprintf("[%s] Import by %s via %s (row %d)", now.Format(time.RFC3339), actor, r.l.Source, r.row)
@@ -208,8 +208,8 @@ func (s *Store) linkImported(ctx context.Context, tx *sql.Tx, id string, r impor
 	args := append(importLeadArgs(id, r), ts(now), note, "\n")
 	l, err = scanLead(s.txQueryRow(ctx, tx, `
 INSERT INTO leads (`+importLeadCols+`, consent_given, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, TRUE, $18, $18)
-`+linkOnConflict("$19", "$20")+`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $19)
+`+linkOnConflict("$20", "$21")+`
 RETURNING `+leadColumns, args...))
 	return l, err == nil && l.Notes != nil && strings.HasSuffix(*l.Notes, note), err
 }

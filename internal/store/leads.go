@@ -11,7 +11,7 @@ import (
 // leadColumns is the lead as the API shows it, in scanLead's order.
 const leadColumns = `id, first_name, last_name, email, phone, organization_name, organization_type,
 	organization_size, role_title, source, status, notes, message, utm_source, utm_medium, utm_campaign,
-	ip_address, consent_given, consent_timestamp, created_at, updated_at, anonymized_at`
+	ip_address, consent_given, consent_timestamp, created_at, updated_at, anonymized_at, language`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -24,7 +24,7 @@ func scanLead(r rowScanner) (lead.Lead, error) {
 	)
 	err := r.Scan(&l.ID, &l.FirstName, &l.LastName, &l.Email, &phone, &l.OrganizationName, &oType,
 		&oSize, &role, &source, &status, &notes, &msg, &us, &um, &uc,
-		&ip, &l.ConsentGiven, &consentTS, (*dbTime)(&l.CreatedAt), (*dbTime)(&l.UpdatedAt), &anonymized)
+		&ip, &l.ConsentGiven, &consentTS, (*dbTime)(&l.CreatedAt), (*dbTime)(&l.UpdatedAt), &anonymized, &l.Language)
 	if err != nil {
 		return l, err
 	}

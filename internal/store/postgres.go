@@ -87,9 +87,9 @@ func (postgresEngine) recentBookings(ctx context.Context, _ *Store, tx *sql.Tx, 
 }
 
 // sqlBookingWrites is a booking in one statement, since on PostgreSQL a booking's time
-// goes to round trips: the lead's upsert (sqlUpsertLead, $1-$19), the booking ($20 id,
-// $21 user agent, $22 consent version), its event ($23 id, $24 details) and, for a new
-// lead, the confirmation email job ($25 id); $26 is the booking's rate key. It answers the
+// goes to round trips: the lead's upsert (sqlUpsertLead, $1-$20, $20 the language), the
+// booking ($21 id, $22 user agent, $23 consent version), its event ($24 id, $25 details)
+// and, for a new lead, the confirmation email job ($26 id); $27 is the booking's rate key. It answers the
 // lead's id, whether the job was queued and the live webhook subscriptions (one row each;
 // a row with NULLs when none). A known lead's confirmation is decided by sqlEmailJobIfDue,
 // a statement of its own: its snapshot must see the jobs committed by the bookings that
@@ -99,16 +99,16 @@ WITH lead AS (` + sqlUpsertLead + `
 ), booking AS (
 	INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
 		organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
-		consent_version, consent_timestamp, created_at, rate_key)
-	SELECT CAST($20 AS UUID), lead.id, $2, $3, $4, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, CAST($21 AS TEXT),
-		CAST($22 AS TEXT), $17, $17, CAST($26 AS TEXT) FROM lead
+		consent_version, consent_timestamp, created_at, rate_key, language)
+	SELECT CAST($21 AS UUID), lead.id, $2, $3, $4, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, CAST($22 AS TEXT),
+		CAST($23 AS TEXT), $17, $17, CAST($27 AS TEXT), CAST($20 AS TEXT) FROM lead
 ), event AS (
 	INSERT INTO lead_events (id, lead_id, type, actor, details, created_at)
-	SELECT CAST($23 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + lead.EventCreated + `' ELSE '` + lead.EventBookingLinked + `' END,
-		'` + lead.ActorPublic + `', CAST($24 AS TEXT), $17 FROM lead
+	SELECT CAST($24 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + lead.EventCreated + `' ELSE '` + lead.EventBookingLinked + `' END,
+		'` + lead.ActorPublic + `', CAST($25 AS TEXT), $17 FROM lead
 ), job AS (
 	INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
-	SELECT CAST($25 AS UUID), lead.id, CAST($20 AS UUID), 'pending', 0, $17, $17, $17 FROM lead WHERE lead.id = $1
+	SELECT CAST($26 AS UUID), lead.id, CAST($21 AS UUID), 'pending', 0, $17, $17, $17 FROM lead WHERE lead.id = $1
 	RETURNING 1
 )
 SELECT lead.id, EXISTS (SELECT 1 FROM job), webhooks.id, webhooks.events
@@ -154,7 +154,7 @@ WITH claimed AS (
 		ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
 	RETURNING id, lead_id, booking_id, attempts, created_at)
 SELECT claimed.id, claimed.lead_id, claimed.booking_id, claimed.attempts, claimed.created_at,
-	leads.email, leads.first_name, leads.anonymized_at IS NOT NULL
+	leads.email, leads.first_name, leads.language, leads.anonymized_at IS NOT NULL
 FROM claimed JOIN leads ON leads.id = claimed.lead_id`, lockedUntil, ts(now), limit)
 	if err != nil {
 		return nil, s.mapErr(err)
@@ -165,7 +165,7 @@ FROM claimed JOIN leads ON leads.id = claimed.lead_id`, lockedUntil, ts(now), li
 	for rows.Next() {
 		j := EmailJob{lockedUntil: lockedUntil}
 		var anonymized bool
-		if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt), &j.To, &j.FirstName, &anonymized); err != nil {
+		if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt), &j.To, &j.FirstName, &j.Language, &anonymized); err != nil {
 			return nil, s.mapErr(err)
 		}
 		if anonymized {

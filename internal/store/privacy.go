@@ -330,7 +330,7 @@ func exportBookings(ctx context.Context, tx *sql.Tx, leadID string) ([]lead.Book
 	rows, err := tx.QueryContext(ctx, `
 SELECT id, lead_id, first_name, last_name, email, phone, organization_name, organization_type, organization_size,
 	role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent, consent_version,
-	consent_timestamp, created_at
+	consent_timestamp, created_at, language
 FROM bookings WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 	if err != nil {
 		return nil, err
@@ -342,7 +342,7 @@ FROM bookings WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 		var phone, oType, oSize, role, msg, us, um, uc, ip, ua sql.NullString
 		if err := rows.Scan(&b.ID, &b.LeadID, &b.FirstName, &b.LastName, &b.Email, &phone, &b.OrganizationName, &oType, &oSize,
 			&role, &msg, &us, &um, &uc, &ip, &ua, &b.ConsentVersion,
-			(*dbTime)(&b.ConsentTimestamp), (*dbTime)(&b.CreatedAt)); err != nil {
+			(*dbTime)(&b.ConsentTimestamp), (*dbTime)(&b.CreatedAt), &b.Language); err != nil {
 			return nil, err
 		}
 		b.Phone, b.OrganizationType, b.OrganizationSize, b.RoleTitle = strPtr(phone), strPtr(oType), strPtr(oSize), strPtr(role)

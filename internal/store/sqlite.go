@@ -135,8 +135,8 @@ const (
 	sqlInsertBooking = `
 INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
 	organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
-	consent_version, consent_timestamp, created_at, rate_key)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19)`
+	consent_version, consent_timestamp, created_at, rate_key, language)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20)`
 	sqlInsertEmailJob = `
 INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
 VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`
@@ -157,7 +157,7 @@ func (sqliteEngine) bookWrites(ctx context.Context, s *Store, tx *sql.Tx, w book
 	if _, err := s.txExec(ctx, tx, sqlInsertBooking, w.bookingID, out.leadID, b.FirstName, b.LastName, b.Email,
 		nullStr(b.Phone), b.OrganizationName, nullStr(b.OrganizationType), nullStr(b.OrganizationSize),
 		nullStr(b.RoleTitle), nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign),
-		nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, ts(now), nullStr(w.rateKey)); err != nil {
+		nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, ts(now), nullStr(w.rateKey), p.language()); err != nil {
 		return out, err
 	}
 	if _, err := s.txExec(ctx, tx, insertEventSQL, newID(), out.leadID, event, lead.ActorPublic, w.eventDetails, ts(now)); err != nil {
@@ -191,7 +191,7 @@ WHERE id IN (
 			WHERE status = 'running' AND locked_until < $2 ORDER BY run_at LIMIT $3)
 		ORDER BY run_at LIMIT $3))
 RETURNING id, lead_id, booking_id, attempts, created_at`
-	sqlEmailRecipient = `SELECT email, first_name, anonymized_at FROM leads WHERE id = $1`
+	sqlEmailRecipient = `SELECT email, first_name, language, anonymized_at FROM leads WHERE id = $1`
 )
 
 // The claim shares a commit with the bookings (writeTx); the recipient of each job is read
@@ -220,7 +220,7 @@ func (sqliteEngine) claimEmailJobs(ctx context.Context, s *Store, now time.Time,
 		live := jobs[:0]
 		for _, j := range jobs {
 			var anonymized nullTime
-			err := s.txQueryRow(ctx, tx, sqlEmailRecipient, j.LeadID).Scan(&j.To, &j.FirstName, &anonymized)
+			err := s.txQueryRow(ctx, tx, sqlEmailRecipient, j.LeadID).Scan(&j.To, &j.FirstName, &j.Language, &anonymized)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}

@@ -46,13 +46,13 @@ func (s *Store) CreateLead(ctx context.Context, l lead.Lead, actor string) (lead
 			row := tx.QueryRowContext(ctx, `
 INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name, organization_type,
 	organization_size, role_title, source, status, notes, message, utm_source, utm_medium, utm_campaign, ip_address,
-	consent_given, consent_timestamp, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $20)
+	consent_given, consent_timestamp, created_at, updated_at, language)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $20, $21)
 RETURNING `+leadColumns,
 				newID(), l.FirstName, l.LastName, l.Email, normalized, ptrArg(l.Phone), l.OrganizationName,
 				ptrArg(l.OrganizationType), ptrArg(l.OrganizationSize), ptrArg(l.RoleTitle), string(l.Source), string(l.Status),
 				ptrArg(l.Notes), ptrArg(l.Message), ptrArg(l.UTMSource), ptrArg(l.UTMMedium), ptrArg(l.UTMCampaign),
-				ptrArg(l.IPAddress), ts(*l.ConsentTimestamp), ts(now))
+				ptrArg(l.IPAddress), ts(*l.ConsentTimestamp), ts(now), storedLanguage(l.Language))
 			var err error
 			if out, err = scanLead(row); err != nil {
 				if s.isUnique(err) {
@@ -134,13 +134,13 @@ func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, prec
 			row := tx.QueryRowContext(ctx, `
 UPDATE leads SET first_name = $2, last_name = $3, email = $4, email_normalized = $5, phone = $6,
 	organization_name = $7, organization_type = $8, organization_size = $9, role_title = $10, message = $11,
-	utm_source = $12, utm_medium = $13, utm_campaign = $14, status = $15, updated_at = $16
+	utm_source = $12, utm_medium = $13, utm_campaign = $14, status = $15, updated_at = $16, language = $18
 WHERE id = $1 AND updated_at = $17 AND anonymized_at IS NULL
 RETURNING `+leadColumns,
 				id, next.FirstName, next.LastName, next.Email, lead.NormalizeEmail(next.Email), ptrArg(next.Phone),
 				next.OrganizationName, ptrArg(next.OrganizationType), ptrArg(next.OrganizationSize), ptrArg(next.RoleTitle),
 				ptrArg(next.Message), ptrArg(next.UTMSource), ptrArg(next.UTMMedium), ptrArg(next.UTMCampaign),
-				string(next.Status), ts(now), ts(cur.UpdatedAt))
+				string(next.Status), ts(now), ts(cur.UpdatedAt), storedLanguage(next.Language))
 			if out, err = scanLead(row); err != nil {
 				switch {
 				case errors.Is(err, sql.ErrNoRows):
@@ -315,6 +315,14 @@ func nextUpdatedAt(now time.Time, cur lead.Lead) time.Time {
 }
 
 // changedFields names the patchable contact fields whose values differ, in column order.
+// storedLanguage is a validated lead's language as stored: nb unless en (SPEC §12).
+func storedLanguage(l string) string {
+	if l == lead.LanguageEN {
+		return lead.LanguageEN
+	}
+	return lead.LanguageNB
+}
+
 func changedFields(a, b lead.Lead) []string {
 	var out []string
 	eq := func(x, y *string) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
@@ -334,6 +342,7 @@ func changedFields(a, b lead.Lead) []string {
 		{"utm_source", eq(a.UTMSource, b.UTMSource)},
 		{"utm_medium", eq(a.UTMMedium, b.UTMMedium)},
 		{"utm_campaign", eq(a.UTMCampaign, b.UTMCampaign)},
+		{"language", a.Language == b.Language},
 	} {
 		if !f.same {
 			out = append(out, f.name)
