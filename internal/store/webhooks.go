@@ -437,17 +437,6 @@ func (s *Store) enqueueWebhooks(ctx context.Context, tx *sql.Tx, event string, l
 	return s.insertDeliveries(ctx, tx, subs, l, s.now().UTC(), webhookEvent{event, data})
 }
 
-// enqueueLeadWebhooks is enqueueWebhooks for several events of one lead, reading the lead
-// inside tx only when a subscription wants one of them: most installations have none, and
-// bookings should not pay for a read they do not need.
-func (s *Store) enqueueLeadWebhooks(ctx context.Context, tx *sql.Tx, leadID string, now time.Time, events ...webhookEvent) error {
-	subs, err := s.liveSubscriptions(ctx, tx)
-	if err != nil {
-		return err
-	}
-	return s.enqueueWebhooksTo(ctx, tx, subs, leadID, now, events...)
-}
-
 // enqueueWebhooksTo queues the events for those of the live subscriptions subs that want them.
 func (s *Store) enqueueWebhooksTo(ctx context.Context, tx *sql.Tx, subs []subscription, leadID string, now time.Time, events ...webhookEvent) error {
 	if !slices.ContainsFunc(events, func(e webhookEvent) bool { return len(subscribers(subs, e.typ)) > 0 }) {
