@@ -47,7 +47,7 @@ func importCSV(ctx context.Context, s *store.Store, data []byte, actor string) (
 	if err != nil {
 		return csvimport.Report{}, err
 	}
-	res, err := s.Import(ctx, f.Rows(), actor)
+	res, err := s.Import(ctx, f.Rows(), lead.Actor{Name: actor})
 	return f.Report(res.Created, res.Linked, res.NotesLeftOut, store.MaxNotesLength), err
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"log/slog"
@@ -150,7 +151,7 @@ func (s *server) handleExportCSV(w http.ResponseWriter, r *http.Request) {
 		cw.Flush()
 		err = cw.Error()
 	}
-	attrs := []slog.Attr{slog.String("request_id", requestID(r)), slog.String("actor", actor(r).Name),
+	attrs := []slog.Attr{slog.String("request_id", requestID(r)), slog.String("actor_id", cmp.Or(actor(r).StaffID, actor(r).ID)),
 		slog.Int("rows", rows), slog.Duration("duration", time.Since(start))}
 	if err != nil {
 		if cw == nil {

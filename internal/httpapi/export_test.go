@@ -18,7 +18,7 @@ import (
 var csvHeader = []string{"id", "first_name", "last_name", "email", "phone", "organization_name",
 	"organization_type", "organization_size", "role_title", "source", "status", "notes", "message",
 	"utm_source", "utm_medium", "utm_campaign", "ip_address", "consent_given", "consent_timestamp",
-	"created_at", "updated_at", "anonymized_at", "language"}
+	"created_at", "updated_at", "anonymized_at", "language", "owner_id", "first_contacted_at", "contact_due_at"}
 
 func readCSV(t *testing.T, resp *http.Response, data []byte) [][]string {
 	t.Helper()

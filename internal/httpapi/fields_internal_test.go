@@ -20,9 +20,10 @@ func TestStaffDecoderUsesTheFieldTable(t *testing.T) {
 		access       lead.Access
 		wantReadOnly []string
 	}{
-		{lead.WriteCreate, []string{"id", "notes", "ip_address", "created_at", "updated_at", "anonymized_at"}},
+		{lead.WriteCreate, []string{"id", "notes", "ip_address", "created_at", "updated_at", "anonymized_at",
+			"owner_id", "first_contacted_at", "contact_due_at"}},
 		{lead.WritePatch, []string{"id", "source", "notes", "ip_address", "consent_given", "consent_timestamp",
-			"created_at", "updated_at", "anonymized_at"}},
+			"created_at", "updated_at", "anonymized_at", "owner_id", "first_contacted_at", "contact_due_at"}},
 	} {
 		known, readOnly := leadKeys(c.access)
 		if !slices.Equal(readOnly, c.wantReadOnly) {
@@ -85,7 +86,7 @@ func TestExportColumnsAreTheTable(t *testing.T) {
 	want := []string{"id", "first_name", "last_name", "email", "phone", "organization_name",
 		"organization_type", "organization_size", "role_title", "source", "status", "notes", "message",
 		"utm_source", "utm_medium", "utm_campaign", "ip_address", "consent_given", "consent_timestamp",
-		"created_at", "updated_at", "anonymized_at", "language"}
+		"created_at", "updated_at", "anonymized_at", "language", "owner_id", "first_contacted_at", "contact_due_at"}
 	if got := csvHeader(cols); !slices.Equal(got, want) || !slices.Equal(got, lead.FieldNames(func(f *lead.Field) bool { return f.Export })) {
 		t.Errorf("header %v", got)
 	}

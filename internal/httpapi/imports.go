@@ -91,7 +91,7 @@ func (s *server) handleImport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.Store.Import(context.WithoutCancel(r.Context()), file.Rows(), actor(r).Name)
+	res, err := s.Store.Import(context.WithoutCancel(r.Context()), file.Rows(), actor(r).Actor())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -52,7 +52,7 @@ func (s *server) handleCreateLead(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, lead.Invalid(res))
 		return
 	}
-	created, err := s.Store.CreateLead(r.Context(), l, actor(r).Name)
+	created, err := s.Store.CreateLead(r.Context(), l, actor(r).Actor())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -83,7 +83,7 @@ func (s *server) handlePatchLead(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	l, err := s.Store.PatchLead(r.Context(), r.PathValue("id"), in, IfMatch(parseIfMatch(r.Header)), actor(r).Name)
+	l, err := s.Store.PatchLead(r.Context(), r.PathValue("id"), in, IfMatch(parseIfMatch(r.Header)), actor(r).Actor())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -104,7 +104,7 @@ func (s *server) handleAddNote(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	l, err := s.Store.AppendNote(r.Context(), r.PathValue("id"), text, actor(r).Name)
+	l, err := s.Store.AppendNote(r.Context(), r.PathValue("id"), text, actor(r).Actor())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -194,9 +194,9 @@ func TestStaffCreateLead(t *testing.T) {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			want := "anonymized_at,consent_given,consent_timestamp,created_at,email,first_name,id,ip_address,language,last_name,message," +
-				"notes,organization_name,organization_size,organization_type,phone,role_title,source,status,updated_at," +
-				"utm_campaign,utm_medium,utm_source"
+			want := "anonymized_at,consent_given,consent_timestamp,contact_due_at,created_at,email,first_contacted_at,first_name,id," +
+				"ip_address,language,last_name,message,notes,organization_name,organization_size,organization_type,owner_id,phone," +
+				"role_title,source,status,updated_at,utm_campaign,utm_medium,utm_source"
 			if strings.Join(keys, ",") != want {
 				t.Fatalf("keys %s", strings.Join(keys, ","))
 			}

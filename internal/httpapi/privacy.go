@@ -10,7 +10,7 @@ import (
 // handleAnonymize is POST /api/v1/leads/{id}/anonymize (admin): erasure by anonymization.
 // Repeating it answers the same anonymized lead and changes nothing.
 func (s *server) handleAnonymize(w http.ResponseWriter, r *http.Request) {
-	l, err := s.Store.AnonymizeLead(r.Context(), r.PathValue("id"), actor(r).Name)
+	l, err := s.Store.AnonymizeLead(r.Context(), r.PathValue("id"), actor(r).Actor())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -34,7 +34,7 @@ func (s *server) handleErasureRequest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	n, err := s.Store.AnonymizeByEmail(r.Context(), email, actor(r).Name)
+	n, err := s.Store.AnonymizeByEmail(r.Context(), email, actor(r).Actor())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -47,7 +47,7 @@ func (s *server) handleErasureRequest(w http.ResponseWriter, r *http.Request) {
 // one JSON document, for the person's right of access and portability. The export itself
 // is recorded in the lead's audit trail.
 func (s *server) handleExport(w http.ResponseWriter, r *http.Request) {
-	x, err := s.Store.ExportLead(r.Context(), r.PathValue("id"), actor(r).Name)
+	x, err := s.Store.ExportLead(r.Context(), r.PathValue("id"), actor(r).Actor())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

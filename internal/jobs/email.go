@@ -5,18 +5,19 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"github.com/norsedigital/leads/internal/i18n"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/mail"
 	"github.com/norsedigital/leads/internal/store"
 )
 
-// EmailWorker delivers queued confirmation emails. Fill the required fields; zero
-// durations take the defaults below.
+// EmailWorker delivers queued emails: the booking confirmation itself, every other kind
+// through its Composer. Fill the required fields; zero durations take the defaults below.
 type EmailWorker struct {
 	Store      *store.Store
 	Sender     mail.Sender
@@ -24,6 +25,9 @@ type EmailWorker struct {
 	PrivacyURL string
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Composers write the emails of the other kinds (store.EmailJob.Kind), each registered
+	// by the feature that enqueues it. A job of a kind without one fails.
+	Composers map[string]Composer
 
 	Poll        time.Duration // how often to look for due jobs without a local wake-up (1s)
 	Lease       time.Duration // how long a claimed job is ours (2m; longer than an SMTP timeout)
@@ -64,6 +68,25 @@ func (w *EmailWorker) Run(ctx context.Context) { w.queue().run(ctx) }
 // Once ctx is cancelled it begins no delivery: the jobs not begun are given back.
 func (w *EmailWorker) RunOnce(ctx context.Context) int { return w.queue().runOnce(ctx) }
 
+// Composer writes the email of a claimed job in lang, the recipient's language. It returns
+// ErrSkipEmail when the email is no longer due (the job is then done, unsent).
+type Composer func(ctx context.Context, j store.EmailJob, lang i18n.Lang) (mail.Message, error)
+
+// ErrSkipEmail tells the worker that a job's email is no longer due.
+var ErrSkipEmail = errors.New("email no longer due")
+
+// compose writes the email of j.
+func (w *EmailWorker) compose(ctx context.Context, j store.EmailJob, lang i18n.Lang) (mail.Message, error) {
+	if j.Kind == store.EmailConfirmation {
+		return w.Renderer.Render(lang, mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL})
+	}
+	c, ok := w.Composers[j.Kind]
+	if !ok {
+		return mail.Message{}, fmt.Errorf("no composer for email kind %q", j.Kind)
+	}
+	return c(ctx, j, lang)
+}
+
 // deliver sends one job and records the outcome. ctx is never cancelled by a shutdown (see
 // Run): the send and its bookkeeping are bounded by their own timeouts.
 func (w *EmailWorker) deliver(ctx context.Context, j store.EmailJob) string {
@@ -75,7 +98,11 @@ func (w *EmailWorker) deliver(ctx context.Context, j store.EmailJob) string {
 	if !ok {
 		lang = i18n.NB
 	}
-	msg, err := w.Renderer.Render(lang, mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL})
+	msg, err := w.compose(bg, j, lang)
+	if errors.Is(err, ErrSkipEmail) {
+		w.markDone(ctx, j.ID)
+		return "skipped"
+	}
 	if err == nil {
 		err = w.Sender.Send(ctx, msg)
 	}

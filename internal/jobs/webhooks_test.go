@@ -281,7 +281,7 @@ func TestWebhookRedeliveryAfterErasureCarriesAnonymizedLead(t *testing.T) {
 			t.Fatalf("first delivery %+v", first)
 		}
 
-		if _, err := f.st.AnonymizeLead(ctx, res.LeadID, "adam-admin"); err != nil {
+		if _, err := f.st.AnonymizeLead(ctx, res.LeadID, lead.Actor{Name: "adam-admin"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.st.ScrubWebhookPayloads(ctx, res.LeadID); err != nil {

@@ -139,6 +139,9 @@ const (
 	idUpdatedAt
 	idAnonymizedAt
 	idLanguage
+	idOwnerID
+	idFirstContactedAt
+	idContactDueAt
 )
 
 var fieldTable = []Field{
@@ -176,6 +179,10 @@ var fieldTable = []Field{
 	// its negotiation (intake.Meta.Language), not from this table's booking decoder.
 	{id: idLanguage, Name: fieldLanguage, Label: "Language", Type: TypeEnum, Write: writeStaff, Import: true,
 		Export: true, OpenAPIType: "string", OpenAPIRef: "Language"},
+	// The team (SPEC §11): the owner, and speed to lead, which only the service writes.
+	{id: idOwnerID, Name: "owner_id", Type: TypeID, Export: true, Nullable: true, OpenAPIType: "string", OpenAPIFormat: "uuid"},
+	readOnlyTime(idFirstContactedAt, "first_contacted_at", true),
+	readOnlyTime(idContactDueAt, "contact_due_at", true),
 }
 
 // reqText is a required text field that everyone may write.
@@ -388,6 +395,12 @@ func (f *Field) Cell(l *Lead) string {
 		return cellTime(l.AnonymizedAt)
 	case idLanguage:
 		return l.Language
+	case idOwnerID:
+		return cellStr(l.OwnerID)
+	case idFirstContactedAt:
+		return cellTime(l.FirstContactedAt)
+	case idContactDueAt:
+		return cellTime(l.ContactDueAt)
 	}
 	return ""
 }

@@ -130,7 +130,7 @@ func TestFieldCells(t *testing.T) {
 		CreatedAt: ts, UpdatedAt: ts.Add(time.Second), Language: LanguageEN}
 	want := []string{"id-1", "Kari", "Nordmann", "kari@example.no", "+47", "Org", "ngo", "10-49", "lead", "event", "won",
 		"n", "m", "us", "um", "uc", "192.0.2.1", "true", "2026-01-02T02:04:05.0000006Z", "2026-01-02T02:04:05.0000006Z",
-		"2026-01-02T02:04:06.0000006Z", "", "en"}
+		"2026-01-02T02:04:06.0000006Z", "", "en", "", "", ""}
 	var got []string
 	for _, f := range Fields() {
 		got = append(got, f.Cell(&l))

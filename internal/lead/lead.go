@@ -77,6 +77,12 @@ type Lead struct {
 	// Language is the prospect's language (SPEC §12), "nb" or "en": the latest booking's,
 	// or what staff set; the confirmation email is written in it.
 	Language string `json:"language"`
+	// OwnerID is the member who works the lead (SPEC §11, lead_owner_assignment), or nil.
+	OwnerID *string `json:"owner_id"`
+	// FirstContactedAt is set once, when staff first move the lead out of new or add a note.
+	FirstContactedAt *time.Time `json:"first_contacted_at"`
+	// ContactDueAt is when the promise "contact within one working day" runs out.
+	ContactDueAt *time.Time `json:"contact_due_at"`
 }
 
 // BookingInput is what a prospect submits on the public demo booking flow,

@@ -10,6 +10,7 @@ type Event struct {
 	ID        string          `json:"id"`
 	Type      string          `json:"type"`
 	Actor     string          `json:"actor"`
+	ActorID   *string         `json:"actor_id"` // the member who acted, when a member did
 	Details   json.RawMessage `json:"details"`
 	CreatedAt time.Time       `json:"created_at"`
 }

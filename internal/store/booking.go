@@ -227,15 +227,17 @@ func (s *Store) checkRate(ctx context.Context, tx *sql.Tx, p BookingParams, rate
 			p.RateLimit, p.RateWindow, int(wait.Seconds()))}
 }
 
+// insertEventSQL is the public booking's event, on its hot path: no member acts there.
 const insertEventSQL = `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
 
-func insertEvent(ctx context.Context, tx *sql.Tx, leadID, typ, actor string, details map[string]any, now time.Time) error {
+// insertEvent writes one audit event by actor: its name, and its id when a member acted.
+func insertEvent(ctx context.Context, tx *sql.Tx, leadID, typ string, actor lead.Actor, details map[string]any, now time.Time) error {
 	d, err := json.Marshal(details)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, insertEventSQL,
-		newID(), leadID, typ, actor, string(d), ts(now))
+	_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at, actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		newID(), leadID, typ, actor.Name, string(d), ts(now), nullStr(actor.StaffID))
 	return err
 }
 
@@ -267,7 +269,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15,
 	sqlEmailJobIfDue = `
 INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
 SELECT $1, $2, $3, 'pending', 0, $4, $4, $4
-WHERE NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = $2 AND created_at > $5)`
+WHERE NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = $2 AND created_at > $5 AND kind = 'confirmation')`
 	sqlIdempotencyPut = `
 INSERT INTO idempotency_keys (key_hash, booking_id, warnings, created_at, body_hash) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (key_hash) DO UPDATE SET booking_id = excluded.booking_id, warnings = excluded.warnings,

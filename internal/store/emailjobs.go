@@ -7,18 +7,58 @@ import (
 	"time"
 )
 
-// EmailJob is a claimed confirmation email, with the recipient read from its lead.
+// EmailJob is a claimed email. Its Kind says what it is (EmailConfirmation, …); the job
+// carries ids only, and the recipient is read when it is claimed: the member StaffID when
+// set, else the lead.
 type EmailJob struct {
 	ID        string
-	LeadID    string
-	BookingID string
-	Attempts  int // including the current one
+	Kind      string
+	LeadID    string // "" when the email is about no lead
+	BookingID string // "" when the email is about no booking
+	StaffID   string // the member it goes to; "" when it goes to the lead
+	Attempts  int    // including the current one
 	CreatedAt time.Time
 	To        string
-	FirstName string
-	Language  string // the lead's stored language, "nb" or "en": the email's
+	FirstName string // the lead's first name, or the member's name
+	Language  string // the recipient's stored language, "nb" or "en": the email's
 
 	lockedUntil string // the lease as stored: ReleaseEmailJobs gives back only our own claim
+}
+
+// Kinds of email job. The confirmation is the booking's (SPEC §3.6); the others belong to
+// the features that enqueue them.
+const EmailConfirmation = "confirmation"
+
+// EmailJobSpec is an email to enqueue: its kind, what it is about, and the member it goes
+// to (else the lead). RunAt zero is now.
+type EmailJobSpec struct {
+	Kind      string
+	LeadID    string
+	BookingID string
+	StaffID   string
+	RunAt     time.Time
+}
+
+// enqueueEmail adds one email job in tx; the caller's commit makes it visible (and should
+// wake the worker with notifyJobs).
+func (s *Store) enqueueEmail(ctx context.Context, tx *sql.Tx, j EmailJobSpec, now time.Time) error {
+	runAt := j.RunAt
+	if runAt.IsZero() {
+		runAt = now
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO email_jobs (id, kind, lead_id, booking_id, staff_id, status, attempts, run_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $7)`, newID(), j.Kind, nullStr(j.LeadID), nullStr(j.BookingID), nullStr(j.StaffID), ts(runAt), ts(now))
+	return err
+}
+
+// EnqueueEmail adds one email job on its own and wakes the local worker.
+func (s *Store) EnqueueEmail(ctx context.Context, j EmailJobSpec) error {
+	err := s.e.writeTx(ctx, s, func(ctx context.Context, tx *sql.Tx) error { return s.enqueueEmail(ctx, tx, j, s.now()) })
+	if err != nil {
+		return s.mapErr(err)
+	}
+	s.notifyJobs()
+	return nil
 }
 
 // ClaimEmailJobs leases up to limit due jobs to the caller for lease. A job whose lease ran

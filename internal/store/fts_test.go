@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -31,7 +32,7 @@ func TestErasureLeavesNoTrigramInTheSearchIndex(t *testing.T) {
 	if n := terms(); n != 4 {
 		t.Fatalf("%d of the name's trigrams indexed before the erasure, want 4", n)
 	}
-	if _, err := s.AnonymizeLead(ctx, res.LeadID, "admin"); err != nil {
+	if _, err := s.AnonymizeLead(ctx, res.LeadID, lead.Actor{Name: "admin"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := terms(); n != 0 {

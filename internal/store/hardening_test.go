@@ -178,7 +178,7 @@ func TestErasureLeavesNothingInTheWAL(t *testing.T) {
 	if !bytes.Contains(wal(), []byte(secret)) {
 		t.Fatal("the booking is not in the WAL: the test would prove nothing")
 	}
-	if _, err := s.AnonymizeLead(ctx, res.LeadID, "adam-admin"); err != nil {
+	if _, err := s.AnonymizeLead(ctx, res.LeadID, lead.Actor{Name: "adam-admin"}); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(wal(), []byte(secret)) {
@@ -198,7 +198,7 @@ func TestErasureLeavesNothingInTheWAL(t *testing.T) {
 	if _, err := s.Book(ctx, params(b2, "192.0.2.61")); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.AnonymizeByEmail(ctx, "second.secret@example.org", "adam-admin"); err != nil || n != 1 {
+	if n, err := s.AnonymizeByEmail(ctx, "second.secret@example.org", lead.Actor{Name: "adam-admin"}); err != nil || n != 1 {
 		t.Fatalf("AnonymizeByEmail = %d, %v", n, err)
 	}
 	if bytes.Contains(wal(), []byte("Pqrstuvwxyq")) {

@@ -43,7 +43,7 @@ type importRow struct {
 //
 // On a database failure the batches committed before it stay, and the result so far is
 // returned with the error.
-func (s *Store) Import(ctx context.Context, rows iter.Seq2[int, lead.Lead], actor string) (ImportResult, error) {
+func (s *Store) Import(ctx context.Context, rows iter.Seq2[int, lead.Lead], actor lead.Actor) (ImportResult, error) {
 	var res ImportResult
 	store := func(batch []importRow) error {
 		created, linked, full, err := s.importBatch(ctx, batch, actor)
@@ -90,7 +90,7 @@ func importLeadArgs(id string, r importRow) []any {
 // the rows it did not insert (the address belongs to a lead already, or appeared earlier
 // in the batch) are linked one by one with the booking's upsert, so the unique index
 // decides every case, also under concurrency.
-func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string) (created, linked int, notesFull []int, err error) {
+func (s *Store) importBatch(ctx context.Context, rows []importRow, actor lead.Actor) (created, linked int, notesFull []int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		created, linked = 0, 0
 		now := s.now().UTC().Truncate(time.Microsecond)
@@ -123,7 +123,7 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string)
 			if l, ok := inserted[ids[i]]; ok {
 				created++
 				newLeads = append(newLeads, l)
-				events = append(events, []any{newID(), l.ID, lead.EventCreated, actor, eventDetails(r.l.Source), ts(now)})
+				events = append(events, []any{newID(), l.ID, lead.EventCreated, actor.Name, eventDetails(r.l.Source), ts(now), nullStr(actor.StaffID)})
 				continue
 			}
 			l, fitted, err := s.linkImported(ctx, tx, ids[i], r, actor, now)
@@ -133,16 +133,16 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor string)
 			if l.ID == ids[i] { // its lead was erased after the INSERT above: a new lead after all
 				created++
 				newLeads = append(newLeads, l)
-				events = append(events, []any{newID(), l.ID, lead.EventCreated, actor, eventDetails(r.l.Source), ts(now)})
+				events = append(events, []any{newID(), l.ID, lead.EventCreated, actor.Name, eventDetails(r.l.Source), ts(now), nullStr(actor.StaffID)})
 				continue
 			}
 			linked++
 			if !fitted {
 				notesFull = append(notesFull, r.row)
 			}
-			events = append(events, []any{newID(), l.ID, lead.EventImportLinked, actor, eventDetails(r.l.Source), ts(now)})
+			events = append(events, []any{newID(), l.ID, lead.EventImportLinked, actor.Name, eventDetails(r.l.Source), ts(now), nullStr(actor.StaffID)})
 		}
-		if err := s.insertMany(ctx, tx, `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at) VALUES `, 6, events); err != nil {
+		if err := s.insertMany(ctx, tx, `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at, actor_id) VALUES `, 7, events); err != nil {
 			return err
 		}
 		subs, err := s.liveSubscriptions(ctx, tx)
@@ -200,8 +200,8 @@ func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, rows []importRow
 // lead with its address (note appended if it fits, empty fields filled, nothing
 // overwritten, its language kept) or, if there is none any more, inserts it as id. fitted is false when the
 // note was left out.
-func (s *Store) linkImported(ctx context.Context, tx *sql.Tx, id string, r importRow, actor string, now time.Time) (l lead.Lead, fitted bool, err error) {
-	note := fmt.Sprintf("[%s] Import by %s via %s (row %d)", now.Format(time.RFC3339), actor, r.l.Source, r.row)
+func (s *Store) linkImported(ctx context.Context, tx *sql.Tx, id string, r importRow, actor lead.Actor, now time.Time) (l lead.Lead, fitted bool, err error) {
+	note := fmt.Sprintf("[%s] Import by %s via %s (row %d)", now.Format(time.RFC3339), actor.Name, r.l.Source, r.row)
 	if r.l.Message != nil {
 		note += ": " + *r.l.Message
 	}

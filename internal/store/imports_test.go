@@ -51,7 +51,7 @@ func importCSV(ctx context.Context, s *store.Store, data []byte, actor string) (
 	if err != nil {
 		return csvimport.Report{}, err
 	}
-	res, err := s.Import(ctx, f.Rows(), actor)
+	res, err := s.Import(ctx, f.Rows(), lead.Actor{Name: actor})
 	return f.Report(res.Created, res.Linked, res.NotesLeftOut, store.MaxNotesLength), err
 }
 
@@ -87,7 +87,8 @@ func TestImportCSV(t *testing.T) {
 		orgType := "Charity"
 		known, err := s.CreateLead(ctx, lead.Lead{FirstName: "Kim", LastName: "Known", Email: "Known@Example.org",
 			OrganizationName: "Known Org", OrganizationType: &orgType, Source: lead.SourceEvent, Status: lead.StatusContacted,
-			ConsentGiven: true, ConsentTimestamp: &cts}, "sally")
+			ConsentGiven: true, ConsentTimestamp: &cts}, lead.Actor{Name: "sally"})
+
 		if err != nil {
 			t.Fatal(err)
 		}

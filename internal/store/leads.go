@@ -11,7 +11,8 @@ import (
 // leadColumns is the lead as the API shows it, in scanLead's order.
 const leadColumns = `id, first_name, last_name, email, phone, organization_name, organization_type,
 	organization_size, role_title, source, status, notes, message, utm_source, utm_medium, utm_campaign,
-	ip_address, consent_given, consent_timestamp, created_at, updated_at, anonymized_at, language`
+	ip_address, consent_given, consent_timestamp, created_at, updated_at, anonymized_at, language,
+	owner_id, first_contacted_at, contact_due_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -19,12 +20,14 @@ func scanLead(r rowScanner) (lead.Lead, error) {
 	var (
 		l                                                     lead.Lead
 		phone, oType, oSize, role, notes, msg, us, um, uc, ip sql.NullString
-		consentTS, anonymized                                 nullTime
+		owner                                                 sql.NullString
+		consentTS, anonymized, contacted, due                 nullTime
 		source, status                                        string
 	)
 	err := r.Scan(&l.ID, &l.FirstName, &l.LastName, &l.Email, &phone, &l.OrganizationName, &oType,
 		&oSize, &role, &source, &status, &notes, &msg, &us, &um, &uc,
-		&ip, &l.ConsentGiven, &consentTS, (*dbTime)(&l.CreatedAt), (*dbTime)(&l.UpdatedAt), &anonymized, &l.Language)
+		&ip, &l.ConsentGiven, &consentTS, (*dbTime)(&l.CreatedAt), (*dbTime)(&l.UpdatedAt), &anonymized, &l.Language,
+		&owner, &contacted, &due)
 	if err != nil {
 		return l, err
 	}
@@ -33,6 +36,7 @@ func scanLead(r rowScanner) (lead.Lead, error) {
 	l.IPAddress = strPtr(ip)
 	l.Source, l.Status = lead.Source(source), lead.Status(status)
 	l.ConsentTimestamp, l.AnonymizedAt = timePtr(consentTS), timePtr(anonymized)
+	l.OwnerID, l.FirstContactedAt, l.ContactDueAt = strPtr(owner), timePtr(contacted), timePtr(due)
 	return l, nil
 }
 

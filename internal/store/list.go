@@ -126,7 +126,7 @@ func exportColumns(d engine) string {
 	cols := strings.Split(leadColumns, ",")
 	for i, c := range cols {
 		switch c = strings.TrimSpace(c); c {
-		case "consent_timestamp", "created_at", "updated_at", "anonymized_at":
+		case "consent_timestamp", "created_at", "updated_at", "anonymized_at", "first_contacted_at", "contact_due_at":
 			cols[i] = d.bulkTime(c)
 		default:
 			cols[i] = c

@@ -152,10 +152,11 @@ WITH claimed AS (
 		SELECT id FROM email_jobs
 		WHERE (status = 'pending' AND run_at <= $2) OR (status = 'running' AND locked_until < $2)
 		ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-	RETURNING id, lead_id, booking_id, attempts, created_at)
-SELECT claimed.id, claimed.lead_id, claimed.booking_id, claimed.attempts, claimed.created_at,
-	leads.email, leads.first_name, leads.language, leads.anonymized_at IS NOT NULL
-FROM claimed JOIN leads ON leads.id = claimed.lead_id`, lockedUntil, ts(now), limit)
+	RETURNING id, kind, lead_id, booking_id, staff_id, attempts, created_at)
+SELECT claimed.id, claimed.kind, claimed.lead_id, claimed.booking_id, claimed.staff_id, claimed.attempts, claimed.created_at,
+	COALESCE(staff.email, leads.email, ''), COALESCE(staff.name, leads.first_name, ''), COALESCE(staff.language, leads.language, 'nb'),
+	leads.anonymized_at IS NOT NULL OR staff.active IS FALSE OR (claimed.lead_id IS NULL AND claimed.staff_id IS NULL)
+FROM claimed LEFT JOIN leads ON leads.id = claimed.lead_id LEFT JOIN staff ON staff.id = claimed.staff_id`, lockedUntil, ts(now), limit)
 	if err != nil {
 		return nil, s.mapErr(err)
 	}
@@ -164,11 +165,13 @@ FROM claimed JOIN leads ON leads.id = claimed.lead_id`, lockedUntil, ts(now), li
 	var erased []string
 	for rows.Next() {
 		j := EmailJob{lockedUntil: lockedUntil}
-		var anonymized bool
-		if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt), &j.To, &j.FirstName, &j.Language, &anonymized); err != nil {
+		var gone bool
+		var leadID, bookingID, staffID sql.NullString
+		if err := rows.Scan(&j.ID, &j.Kind, &leadID, &bookingID, &staffID, &j.Attempts, (*dbTime)(&j.CreatedAt), &j.To, &j.FirstName, &j.Language, &gone); err != nil {
 			return nil, s.mapErr(err)
 		}
-		if anonymized {
+		j.LeadID, j.BookingID, j.StaffID = leadID.String, bookingID.String, staffID.String
+		if gone {
 			erased = append(erased, j.ID)
 			continue
 		}

@@ -28,7 +28,7 @@ func ErasedEmail(leadID string) string { return "erased+" + leadID + "@invalid" 
 // webhook.
 //
 // Idempotent: a lead that is already anonymized is returned as it is, with no second event.
-func (s *Store) AnonymizeLead(ctx context.Context, id, actor string) (lead.Lead, error) {
+func (s *Store) AnonymizeLead(ctx context.Context, id string, actor lead.Actor) (lead.Lead, error) {
 	if !validID(id) {
 		return lead.Lead{}, lead.ErrNotFound
 	}
@@ -53,7 +53,7 @@ func (s *Store) afterErasure(ctx context.Context) error {
 
 // AnonymizeByEmail anonymizes the live lead whose normalized email matches, and reports
 // how many it anonymized: 0 or 1. An invalid address is a validation error.
-func (s *Store) AnonymizeByEmail(ctx context.Context, email, actor string) (int, error) {
+func (s *Store) AnonymizeByEmail(ctx context.Context, email string, actor lead.Actor) (int, error) {
 	switch {
 	case strings.Trim(email, " \t") == "":
 		return 0, lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: "email", Rule: lead.RuleRequiredFields,
@@ -88,7 +88,7 @@ func (s *Store) AnonymizeByEmail(ctx context.Context, email, actor string) (int,
 
 // anonymize does the work of AnonymizeLead inside tx; done is false when the lead was
 // already anonymized (by an earlier call, or a concurrent one that committed first).
-func (s *Store) anonymize(ctx context.Context, tx *sql.Tx, id, actor string) (l lead.Lead, done bool, err error) {
+func (s *Store) anonymize(ctx context.Context, tx *sql.Tx, id string, actor lead.Actor) (l lead.Lead, done bool, err error) {
 	t := s.now().UTC()
 	now := ts(t)
 	// the row lock makes a concurrent erasure wait here and then find anonymized_at set
@@ -291,7 +291,7 @@ type ExportEmail struct {
 
 // ExportLead collects everything stored about a lead and records an `exported` event with
 // actor in the same transaction; the document includes that event.
-func (s *Store) ExportLead(ctx context.Context, id, actor string) (LeadExport, error) {
+func (s *Store) ExportLead(ctx context.Context, id string, actor lead.Actor) (LeadExport, error) {
 	if !validID(id) {
 		return LeadExport{}, lead.ErrNotFound
 	}
@@ -309,7 +309,7 @@ func (s *Store) ExportLead(ctx context.Context, id, actor string) (LeadExport, e
 		if x.Bookings, err = exportBookings(ctx, tx, id); err != nil {
 			return err
 		}
-		if x.Events, err = exportEvents(ctx, tx, id); err != nil {
+		if x.Events, err = queryEvents(ctx, tx, id); err != nil {
 			return err
 		}
 		if x.Emails, err = exportEmails(ctx, tx, id); err != nil {
@@ -349,28 +349,6 @@ FROM bookings WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 		b.Message, b.UTMSource, b.UTMMedium, b.UTMCampaign = strPtr(msg), strPtr(us), strPtr(um), strPtr(uc)
 		b.IPAddress, b.UserAgent = strPtr(ip), strPtr(ua)
 		out = append(out, b)
-	}
-	return out, rows.Err()
-}
-
-func exportEvents(ctx context.Context, tx *sql.Tx, leadID string) ([]lead.Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, type, actor, details, created_at FROM lead_events WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []lead.Event{}
-	for rows.Next() {
-		var e lead.Event
-		var details string
-		if err := rows.Scan(&e.ID, &e.Type, &e.Actor, &details, (*dbTime)(&e.CreatedAt)); err != nil {
-			return nil, err
-		}
-		if !json.Valid([]byte(details)) {
-			details = "{}"
-		}
-		e.Details = json.RawMessage(details)
-		out = append(out, e)
 	}
 	return out, rows.Err()
 }

@@ -228,17 +228,17 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 		clock.Advance(25 * time.Hour) // the next linked booking is due a confirmation again
 		victim.book(t, s, victim.ip, victim.message2, "", "")
 
-		if _, err := s.AppendNote(ctx, id, victim.note, "sally"); err != nil {
+		if _, err := s.AppendNote(ctx, id, victim.note, lead.Actor{Name: "sally"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PatchLead(ctx, id, lead.Input{Status: lead.Val("contacted"), OrganizationSize: lead.Val("50-100")}, nil, "sally"); err != nil {
+		if _, err := s.PatchLead(ctx, id, lead.Input{Status: lead.Val("contacted"), OrganizationSize: lead.Val("50-100")}, nil, lead.Actor{Name: "sally"}); err != nil {
 			t.Fatal(err)
 		}
 		// lost after contacted: the statistics read how far it got from the event details
-		if _, err := s.PatchLead(ctx, id, lead.Input{Status: lead.Val("lost")}, nil, "sally"); err != nil {
+		if _, err := s.PatchLead(ctx, id, lead.Input{Status: lead.Val("lost")}, nil, lead.Actor{Name: "sally"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PatchLead(ctx, ctl.LeadID, lead.Input{Status: lead.Val("contacted")}, nil, "sally"); err != nil {
+		if _, err := s.PatchLead(ctx, ctl.LeadID, lead.Input{Status: lead.Val("contacted")}, nil, lead.Actor{Name: "sally"}); err != nil {
 			t.Fatal(err)
 		}
 		leaky := fmt.Sprintf(`{"note": %q, "old": {"email": %q, "phone": %q}, "from": %q, "booking_id": %q, "fields": ["first_name", %q], "to": "contacted"}`,
@@ -273,7 +273,7 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 		}
 
 		clock.Advance(time.Minute)
-		erased, err := s.AnonymizeLead(ctx, id, "adam-admin")
+		erased, err := s.AnonymizeLead(ctx, id, lead.Actor{Name: "adam-admin"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,24 +366,24 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 
 		t.Run("idempotent: same lead, no second event", func(t *testing.T) {
 			clock.Advance(time.Minute)
-			again, err := s.AnonymizeLead(ctx, id, "other-admin")
+			again, err := s.AnonymizeLead(ctx, id, lead.Actor{Name: "other-admin"})
 			if err != nil || !reflect.DeepEqual(again, erased) {
 				t.Fatalf("second anonymize: %v\n got %+v\nwant %+v", err, again, erased)
 			}
 			if n := count(t, s, `SELECT COUNT(*) FROM lead_events WHERE lead_id = $1 AND type = 'anonymized'`, id); n != 1 {
 				t.Errorf("anonymized events: %d", n)
 			}
-			if n, err := s.AnonymizeByEmail(ctx, victim.email, "adam-admin"); err != nil || n != 0 {
+			if n, err := s.AnonymizeByEmail(ctx, victim.email, lead.Actor{Name: "adam-admin"}); err != nil || n != 0 {
 				t.Errorf("the old address matches nothing any more: %d %v", n, err)
 			}
 		})
 
 		t.Run("edits after erasure are conflicts", func(t *testing.T) {
-			_, err := s.PatchLead(ctx, id, lead.Input{FirstName: lead.Val("Zeb")}, nil, "sally")
+			_, err := s.PatchLead(ctx, id, lead.Input{FirstName: lead.Val("Zeb")}, nil, lead.Actor{Name: "sally"})
 			if lead.ErrorCode(err) != lead.CodeConflict {
 				t.Errorf("patch: %v", err)
 			}
-			if _, err := s.AppendNote(ctx, id, "one more", "sally"); lead.ErrorCode(err) != lead.CodeConflict {
+			if _, err := s.AppendNote(ctx, id, "one more", lead.Actor{Name: "sally"}); lead.ErrorCode(err) != lead.CodeConflict {
 				t.Errorf("note: %v", err)
 			}
 		})
@@ -394,7 +394,7 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 				t.Fatalf("result %+v", res)
 			}
 			// and that new lead can be erased by email, in any case and with spaces around
-			n, err := s.AnonymizeByEmail(ctx, "  "+strings.ToUpper(victim.email)+"\t", "adam-admin")
+			n, err := s.AnonymizeByEmail(ctx, "  "+strings.ToUpper(victim.email)+"\t", lead.Actor{Name: "adam-admin"})
 			if err != nil || n != 1 {
 				t.Fatalf("erasure request: %d %v", n, err)
 			}
@@ -402,27 +402,27 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 			if l.AnonymizedAt == nil || l.Email != "erased+"+res.LeadID+"@invalid" {
 				t.Errorf("not erased: %+v", l)
 			}
-			if n, err := s.AnonymizeByEmail(ctx, victim.email, "adam-admin"); err != nil || n != 0 {
+			if n, err := s.AnonymizeByEmail(ctx, victim.email, lead.Actor{Name: "adam-admin"}); err != nil || n != 0 {
 				t.Errorf("second request: %d %v", n, err)
 			}
 		})
 
 		t.Run("bad requests", func(t *testing.T) {
 			for _, email := range []string{"", "  ", "not-an-address", "a@b", "x@example.org\r\n"} {
-				_, err := s.AnonymizeByEmail(ctx, email, "adam-admin")
+				_, err := s.AnonymizeByEmail(ctx, email, lead.Actor{Name: "adam-admin"})
 				var le *lead.Error
 				if !errors.As(err, &le) || le.Code != lead.CodeInvalid || len(le.Issues) != 1 || le.Issues[0].Field != "email" {
 					t.Errorf("%q: %v", email, err)
 				}
 			}
-			if n, err := s.AnonymizeByEmail(ctx, "nobody@example.org", "adam-admin"); n != 0 || err != nil {
+			if n, err := s.AnonymizeByEmail(ctx, "nobody@example.org", lead.Actor{Name: "adam-admin"}); n != 0 || err != nil {
 				t.Errorf("unknown address: %d %v", n, err)
 			}
 			for _, bad := range []string{"nope", store.NewID()} {
-				if _, err := s.AnonymizeLead(ctx, bad, "adam-admin"); !errors.Is(err, lead.ErrNotFound) {
+				if _, err := s.AnonymizeLead(ctx, bad, lead.Actor{Name: "adam-admin"}); !errors.Is(err, lead.ErrNotFound) {
 					t.Errorf("%s: %v", bad, err)
 				}
-				if _, err := s.ExportLead(ctx, bad, "adam-admin"); !errors.Is(err, lead.ErrNotFound) {
+				if _, err := s.ExportLead(ctx, bad, lead.Actor{Name: "adam-admin"}); !errors.Is(err, lead.ErrNotFound) {
 					t.Errorf("export %s: %v", bad, err)
 				}
 			}
@@ -441,12 +441,12 @@ func TestConcurrentErasureWritesOneEvent(t *testing.T) {
 		for i := range 8 {
 			wg.Go(func() {
 				if i%2 == 0 {
-					if _, err := s.AnonymizeLead(ctx, res.LeadID, "adam-admin"); err != nil {
+					if _, err := s.AnonymizeLead(ctx, res.LeadID, lead.Actor{Name: "adam-admin"}); err != nil {
 						t.Error(err)
 					}
 					return
 				}
-				n, err := s.AnonymizeByEmail(ctx, victim.email, "adam-admin")
+				n, err := s.AnonymizeByEmail(ctx, victim.email, lead.Actor{Name: "adam-admin"})
 				if err != nil {
 					t.Error(err)
 				}
@@ -473,12 +473,12 @@ func TestExportHasEverythingAndIsRecorded(t *testing.T) {
 		first := victim.book(t, s, victim.ip, victim.message, "spring-fair", "")
 		clock.Advance(time.Minute)
 		second := victim.book(t, s, victim.ip2, victim.message2, "", "")
-		if _, err := s.AppendNote(ctx, first.LeadID, victim.note, "sally"); err != nil {
+		if _, err := s.AppendNote(ctx, first.LeadID, victim.note, lead.Actor{Name: "sally"}); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(time.Minute)
 
-		x, err := s.ExportLead(ctx, first.LeadID, "adam-admin")
+		x, err := s.ExportLead(ctx, first.LeadID, lead.Actor{Name: "adam-admin"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -98,7 +98,7 @@ func (sqliteEngine) afterMigrate(ctx context.Context, s *Store) error {
 // sqliteHotStatements are prepared eagerly after migration.
 var sqliteHotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint,
 	sqlReleaseSavepoint, sqlDeferSearch, sqlIndexDeferredSearch, sqlEndDeferredSearch, sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlEmailJobIfDue, sqlInsertEmailJob,
-	sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL, sqlLiveSubscriptions, sqlClaimEmailJobs, sqlEmailRecipient,
+	sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL, sqlLiveSubscriptions, sqlClaimEmailJobs, sqlEmailRecipient, sqlMemberRecipient,
 	sqlCancelEmailJob}
 
 // The writes that wait for the one writer share a commit (groupcommit.go).
@@ -190,8 +190,9 @@ WHERE id IN (
 		SELECT id, run_at FROM (SELECT id, run_at FROM email_jobs
 			WHERE status = 'running' AND locked_until < $2 ORDER BY run_at LIMIT $3)
 		ORDER BY run_at LIMIT $3))
-RETURNING id, lead_id, booking_id, attempts, created_at`
-	sqlEmailRecipient = `SELECT email, first_name, language, anonymized_at FROM leads WHERE id = $1`
+RETURNING id, kind, lead_id, booking_id, staff_id, attempts, created_at`
+	sqlEmailRecipient  = `SELECT email, first_name, language, anonymized_at FROM leads WHERE id = $1`
+	sqlMemberRecipient = `SELECT email, name, language, active FROM staff WHERE id = $1`
 )
 
 // The claim shares a commit with the bookings (writeTx); the recipient of each job is read
@@ -208,9 +209,11 @@ func (sqliteEngine) claimEmailJobs(ctx context.Context, s *Store, now time.Time,
 		defer rows.Close()
 		for rows.Next() {
 			j := EmailJob{lockedUntil: lockedUntil}
-			if err := rows.Scan(&j.ID, &j.LeadID, &j.BookingID, &j.Attempts, (*dbTime)(&j.CreatedAt)); err != nil {
+			var leadID, bookingID, staffID sql.NullString
+			if err := rows.Scan(&j.ID, &j.Kind, &leadID, &bookingID, &staffID, &j.Attempts, (*dbTime)(&j.CreatedAt)); err != nil {
 				return err
 			}
+			j.LeadID, j.BookingID, j.StaffID = leadID.String, bookingID.String, staffID.String
 			jobs = append(jobs, j)
 		}
 		if err := rows.Err(); err != nil {
@@ -219,13 +222,12 @@ func (sqliteEngine) claimEmailJobs(ctx context.Context, s *Store, now time.Time,
 		rows.Close()
 		live := jobs[:0]
 		for _, j := range jobs {
-			var anonymized nullTime
-			err := s.txQueryRow(ctx, tx, sqlEmailRecipient, j.LeadID).Scan(&j.To, &j.FirstName, &j.Language, &anonymized)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			gone, err := sqliteRecipient(ctx, s, tx, &j)
+			if err != nil {
 				return err
 			}
-			if err != nil || anonymized.Valid {
-				// erased while queued: nobody to write to any more
+			if gone {
+				// erased or deactivated while queued: nobody to write to any more
 				if _, err := s.txExec(ctx, tx, sqlCancelEmailJob, j.ID, ts(now)); err != nil {
 					return err
 				}
@@ -237,6 +239,31 @@ func (sqliteEngine) claimEmailJobs(ctx context.Context, s *Store, now time.Time,
 		return nil
 	})
 	return jobs, err
+}
+
+// sqliteRecipient reads the recipient of j: the member when it is for one (an email about
+// a lead that has been erased since is not sent either), else the lead. gone is true when
+// there is nobody to write to any more.
+func sqliteRecipient(ctx context.Context, s *Store, tx *sql.Tx, j *EmailJob) (gone bool, err error) {
+	if j.LeadID != "" {
+		var anonymized nullTime
+		err := s.txQueryRow(ctx, tx, sqlEmailRecipient, j.LeadID).Scan(&j.To, &j.FirstName, &j.Language, &anonymized)
+		if errors.Is(err, sql.ErrNoRows) || anonymized.Valid {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	if j.StaffID == "" {
+		return j.LeadID == "", nil
+	}
+	var active bool
+	err = s.txQueryRow(ctx, tx, sqlMemberRecipient, j.StaffID).Scan(&j.To, &j.FirstName, &j.Language, &active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	return !active, err
 }
 
 func (sqliteEngine) claimWebhookDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error) {

@@ -33,7 +33,7 @@ const maxAttempts = 3
 // writes its created event. ID, timestamps and anonymized_at are the store's; no email is
 // enqueued. An address that a live lead already has is refused with a CodeConflict error
 // carrying ExistingLeadID; the unique index decides, so concurrent creates cannot both win.
-func (s *Store) CreateLead(ctx context.Context, l lead.Lead, actor string) (lead.Lead, error) {
+func (s *Store) CreateLead(ctx context.Context, l lead.Lead, actor lead.Actor) (lead.Lead, error) {
 	if !l.ConsentGiven || l.ConsentTimestamp == nil {
 		return lead.Lead{}, lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: "consent_given", Rule: lead.RuleGDPRConsent,
 			Message: "Consent and its timestamp are required."}}})
@@ -98,7 +98,7 @@ func (s *Store) emailConflict(ctx context.Context, taken emailTaken, attempt int
 // updated event (field names only) and a status_changed event. A patch that changes
 // nothing writes nothing. The write is also conditional on the updated_at that was read,
 // so two writers passing the same precondition can never both succeed.
-func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, precondition func(current lead.Lead) error, actor string) (lead.Lead, error) {
+func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, precondition func(current lead.Lead) error, actor lead.Actor) (lead.Lead, error) {
 	if !validID(id) {
 		return lead.Lead{}, lead.ErrNotFound
 	}
@@ -184,7 +184,7 @@ RETURNING `+leadColumns,
 // AppendNote appends one sales note (lead.ValidateNote) to a lead's notes as a line
 // stamped with the time and the actor, and writes a note_added event without the text.
 // Notes are never rewritten, and their total stays within MaxNotesLength.
-func (s *Store) AppendNote(ctx context.Context, id, text, actor string) (lead.Lead, error) {
+func (s *Store) AppendNote(ctx context.Context, id, text string, actor lead.Actor) (lead.Lead, error) {
 	text, res := lead.ValidateNote(text)
 	if !res.OK() {
 		return lead.Lead{}, lead.Invalid(res)
@@ -202,7 +202,7 @@ func (s *Store) AppendNote(ctx context.Context, id, text, actor string) (lead.Le
 			return errErased()
 		}
 		now := nextUpdatedAt(s.now(), cur)
-		notes := fmt.Sprintf("[%s] %s: %s", now.Format(time.RFC3339), actor, text)
+		notes := fmt.Sprintf("[%s] %s: %s", now.Format(time.RFC3339), actor.Name, text)
 		if cur.Notes != nil && *cur.Notes != "" {
 			notes = *cur.Notes + "\n" + notes
 		}
@@ -225,26 +225,37 @@ func (s *Store) ListEvents(ctx context.Context, leadID string) ([]lead.Event, er
 	if err := s.leadExists(ctx, leadID); err != nil {
 		return nil, err
 	}
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT id, type, actor, details, created_at FROM lead_events WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
+	out, err := queryEvents(ctx, s.read, leadID)
+	return out, s.mapErr(err)
+}
+
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryEvents reads a lead's audit trail, oldest first.
+func queryEvents(ctx context.Context, q rowsQuerier, leadID string) ([]lead.Event, error) {
+	rows, err := q.QueryContext(ctx,
+		`SELECT id, type, actor, actor_id, details, created_at FROM lead_events WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 	if err != nil {
-		return nil, s.mapErr(err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := []lead.Event{}
 	for rows.Next() {
 		var e lead.Event
 		var details string
-		if err := rows.Scan(&e.ID, &e.Type, &e.Actor, &details, (*dbTime)(&e.CreatedAt)); err != nil {
-			return nil, s.mapErr(err)
+		var actorID sql.NullString
+		if err := rows.Scan(&e.ID, &e.Type, &e.Actor, &actorID, &details, (*dbTime)(&e.CreatedAt)); err != nil {
+			return nil, err
 		}
 		if !json.Valid([]byte(details)) {
 			details = "{}" // never let one bad row break the whole answer
 		}
-		e.Details = json.RawMessage(details)
+		e.ActorID, e.Details = strPtr(actorID), json.RawMessage(details)
 		out = append(out, e)
 	}
-	return out, s.mapErr(rows.Err())
+	return out, rows.Err()
 }
 
 // ListBookings returns a lead's bookings, newest first, or lead.ErrNotFound.

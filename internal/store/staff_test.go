@@ -72,7 +72,7 @@ func TestStaffLeadStore(t *testing.T) {
 
 		t.Run("create stores the lead as read back, with a created event naming the actor and no email", func(t *testing.T) {
 			in := staffLead(t, "Grace@Example.org")
-			l, err := s.CreateLead(ctx, in, "sally")
+			l, err := s.CreateLead(ctx, in, lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,11 +99,11 @@ func TestStaffLeadStore(t *testing.T) {
 		})
 
 		t.Run("create with a live lead's email, any case, is a dedup conflict naming that lead", func(t *testing.T) {
-			first, err := s.CreateLead(ctx, staffLead(t, "dup@example.org"), "sally")
+			first, err := s.CreateLead(ctx, staffLead(t, "dup@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.CreateLead(ctx, staffLead(t, "  DUP@Example.ORG"), "sally")
+			_, err = s.CreateLead(ctx, staffLead(t, "  DUP@Example.ORG"), lead.Actor{Name: "sally"})
 			if de := staffWantCode(t, err, lead.CodeConflict, lead.RuleDeduplication); de.ExistingLeadID != first.ID {
 				t.Fatalf("existing lead %q, want %q", de.ExistingLeadID, first.ID)
 			}
@@ -111,19 +111,19 @@ func TestStaffLeadStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.CreateLead(ctx, staffLead(t, "booked@example.org"), "sally")
+			_, err = s.CreateLead(ctx, staffLead(t, "booked@example.org"), lead.Actor{Name: "sally"})
 			if de := staffWantCode(t, err, lead.CodeConflict, lead.RuleDeduplication); de.ExistingLeadID != res.LeadID {
 				t.Fatalf("existing lead %q, want the booked lead %q", de.ExistingLeadID, res.LeadID)
 			}
 		})
 
 		t.Run("an erased lead's address is free again", func(t *testing.T) {
-			old, err := s.CreateLead(ctx, staffLead(t, "again@example.org"), "sally")
+			old, err := s.CreateLead(ctx, staffLead(t, "again@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			staffMarkErased(t, s, old.ID)
-			fresh, err := s.CreateLead(ctx, staffLead(t, "again@example.org"), "sally")
+			fresh, err := s.CreateLead(ctx, staffLead(t, "again@example.org"), lead.Actor{Name: "sally"})
 			if err != nil || fresh.ID == old.ID {
 				t.Fatalf("create after erasure: %+v, %v", fresh, err)
 			}
@@ -136,7 +136,7 @@ func TestStaffLeadStore(t *testing.T) {
 			errs := make([]error, n)
 			for i := range n {
 				wg.Go(func() {
-					l, err := s.CreateLead(ctx, staffLead(t, "race@example.org"), "sally")
+					l, err := s.CreateLead(ctx, staffLead(t, "race@example.org"), lead.Actor{Name: "sally"})
 					ids[i], errs[i] = l.ID, err
 				})
 			}
@@ -166,7 +166,7 @@ func TestStaffLeadStore(t *testing.T) {
 		})
 
 		t.Run("patch writes fields and status, moves updated_at, and logs field names without values", func(t *testing.T) {
-			l, err := s.CreateLead(ctx, staffLead(t, "patch@example.org"), "sally")
+			l, err := s.CreateLead(ctx, staffLead(t, "patch@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,8 @@ func TestStaffLeadStore(t *testing.T) {
 			got, err := s.PatchLead(ctx, l.ID, lead.Input{
 				FirstName: lead.Val("Amazing Grace"), Email: lead.Val("Patched@Example.org"), Phone: lead.Val("+47 22 33 44 55"),
 				RoleTitle: lead.Null(), Status: lead.Val("contacted"),
-			}, httpapi.IfMatch([]string{httpapi.LeadETag(l)}), "paul")
+			}, httpapi.IfMatch([]string{httpapi.LeadETag(l)}), lead.Actor{Name: "paul"})
+
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,12 +201,12 @@ func TestStaffLeadStore(t *testing.T) {
 		})
 
 		t.Run("patch that changes nothing writes nothing", func(t *testing.T) {
-			l, err := s.CreateLead(ctx, staffLead(t, "noop@example.org"), "sally")
+			l, err := s.CreateLead(ctx, staffLead(t, "noop@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			clock.Advance(time.Minute)
-			got, err := s.PatchLead(ctx, l.ID, lead.Input{FirstName: lead.Val("Grace"), Phone: lead.Null(), Status: lead.Val("new")}, nil, "paul")
+			got, err := s.PatchLead(ctx, l.ID, lead.Input{FirstName: lead.Val("Grace"), Phone: lead.Null(), Status: lead.Val("new")}, nil, lead.Actor{Name: "paul"})
 			if err != nil || httpapi.LeadETag(got) != httpapi.LeadETag(l) {
 				t.Fatalf("no-op patch changed the lead: %+v, %v", got, err)
 			}
@@ -215,27 +216,27 @@ func TestStaffLeadStore(t *testing.T) {
 		})
 
 		t.Run("stale If-Match is a precondition failure, even for a patch that changes nothing", func(t *testing.T) {
-			l, err := s.CreateLead(ctx, staffLead(t, "stale@example.org"), "sally")
+			l, err := s.CreateLead(ctx, staffLead(t, "stale@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			stale := httpapi.LeadETag(l)
-			if _, err := s.AppendNote(ctx, l.ID, "called", "sally"); err != nil {
+			if _, err := s.AppendNote(ctx, l.ID, "called", lead.Actor{Name: "sally"}); err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.PatchLead(ctx, l.ID, lead.Input{}, httpapi.IfMatch([]string{stale}), "paul")
+			_, err = s.PatchLead(ctx, l.ID, lead.Input{}, httpapi.IfMatch([]string{stale}), lead.Actor{Name: "paul"})
 			staffWantCode(t, err, lead.CodePrecondition, "")
-			_, err = s.PatchLead(ctx, l.ID, lead.Input{LastName: lead.Val("Murray")}, httpapi.IfMatch([]string{}), "paul")
+			_, err = s.PatchLead(ctx, l.ID, lead.Input{LastName: lead.Val("Murray")}, httpapi.IfMatch([]string{}), lead.Actor{Name: "paul"})
 			staffWantCode(t, err, lead.CodePrecondition, "")
 			cur, _ := s.GetLead(ctx, l.ID)
-			got, err := s.PatchLead(ctx, l.ID, lead.Input{LastName: lead.Val("Murray")}, httpapi.IfMatch([]string{stale, httpapi.LeadETag(cur)}), "paul")
+			got, err := s.PatchLead(ctx, l.ID, lead.Input{LastName: lead.Val("Murray")}, httpapi.IfMatch([]string{stale, httpapi.LeadETag(cur)}), lead.Actor{Name: "paul"})
 			if err != nil || got.LastName != "Murray" {
 				t.Fatalf("patch with a matching tag in the list: %+v, %v", got, err)
 			}
 		})
 
 		t.Run("concurrent patches holding the same ETag: exactly one wins", func(t *testing.T) {
-			l, err := s.CreateLead(ctx, staffLead(t, "contended@example.org"), "sally")
+			l, err := s.CreateLead(ctx, staffLead(t, "contended@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,7 +247,7 @@ func TestStaffLeadStore(t *testing.T) {
 			for i := range n {
 				wg.Go(func() {
 					// every writer sees the same clock tick: updated_at alone must still tell them apart
-					_, errs[i] = s.PatchLead(ctx, l.ID, lead.Input{RoleTitle: lead.Val(strings.Repeat("x", i+1))}, httpapi.IfMatch(etag), "paul")
+					_, errs[i] = s.PatchLead(ctx, l.ID, lead.Input{RoleTitle: lead.Val(strings.Repeat("x", i+1))}, httpapi.IfMatch(etag), lead.Actor{Name: "paul"})
 				})
 			}
 			wg.Wait()
@@ -267,7 +268,7 @@ func TestStaffLeadStore(t *testing.T) {
 		})
 
 		t.Run("concurrent status moves without If-Match are each checked against the committed status", func(t *testing.T) {
-			l, err := s.CreateLead(ctx, staffLead(t, "moves@example.org"), "sally")
+			l, err := s.CreateLead(ctx, staffLead(t, "moves@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -275,7 +276,7 @@ func TestStaffLeadStore(t *testing.T) {
 			errs := make([]error, 8)
 			for i := range errs {
 				wg.Go(func() {
-					_, errs[i] = s.PatchLead(ctx, l.ID, lead.Input{Status: lead.Val("contacted")}, nil, "paul")
+					_, errs[i] = s.PatchLead(ctx, l.ID, lead.Input{Status: lead.Val("contacted")}, nil, lead.Actor{Name: "paul"})
 				})
 			}
 			wg.Wait()
@@ -290,32 +291,32 @@ func TestStaffLeadStore(t *testing.T) {
 		})
 
 		t.Run("refused status move lists the allowed next statuses", func(t *testing.T) {
-			l, err := s.CreateLead(ctx, staffLead(t, "skip@example.org"), "sally")
+			l, err := s.CreateLead(ctx, staffLead(t, "skip@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.PatchLead(ctx, l.ID, lead.Input{Status: lead.Val("won")}, nil, "paul")
+			_, err = s.PatchLead(ctx, l.ID, lead.Input{Status: lead.Val("won")}, nil, lead.Actor{Name: "paul"})
 			de := staffWantCode(t, err, lead.CodeInvalid, "")
 			if len(de.Issues) != 1 || de.Issues[0].Rule != lead.RuleStatusTransition ||
 				strings.Join(staffStatusNames(de.Allowed), ",") != "contacted,lost,disqualified" {
 				t.Fatalf("refusal %+v", de)
 			}
-			_, err = s.PatchLead(ctx, l.ID, lead.Input{FirstName: lead.Val("")}, nil, "paul")
+			_, err = s.PatchLead(ctx, l.ID, lead.Input{FirstName: lead.Val("")}, nil, lead.Actor{Name: "paul"})
 			if de := staffWantCode(t, err, lead.CodeInvalid, ""); de.Allowed != nil {
 				t.Fatalf("allowed set for a non-transition error: %+v", de)
 			}
 		})
 
 		t.Run("patching the email onto another live lead's address is a conflict naming it", func(t *testing.T) {
-			a, err := s.CreateLead(ctx, staffLead(t, "holder@example.org"), "sally")
+			a, err := s.CreateLead(ctx, staffLead(t, "holder@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := s.CreateLead(ctx, staffLead(t, "mover@example.org"), "sally")
+			b, err := s.CreateLead(ctx, staffLead(t, "mover@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.PatchLead(ctx, b.ID, lead.Input{Email: lead.Val("HOLDER@example.org")}, nil, "paul")
+			_, err = s.PatchLead(ctx, b.ID, lead.Input{Email: lead.Val("HOLDER@example.org")}, nil, lead.Actor{Name: "paul"})
 			if de := staffWantCode(t, err, lead.CodeConflict, lead.RuleDeduplication); de.ExistingLeadID != a.ID {
 				t.Fatalf("conflict names %q, want %q", de.ExistingLeadID, a.ID)
 			}
@@ -323,29 +324,29 @@ func TestStaffLeadStore(t *testing.T) {
 				t.Fatalf("refused patch changed the email: %+v", got)
 			}
 			// a lead may change the case of its own address
-			if got, err := s.PatchLead(ctx, a.ID, lead.Input{Email: lead.Val("Holder@Example.org")}, nil, "paul"); err != nil || got.Email != "Holder@Example.org" {
+			if got, err := s.PatchLead(ctx, a.ID, lead.Input{Email: lead.Val("Holder@Example.org")}, nil, lead.Actor{Name: "paul"}); err != nil || got.Email != "Holder@Example.org" {
 				t.Fatalf("case change of own address: %+v, %v", got, err)
 			}
 		})
 
 		t.Run("an erased lead cannot be patched or annotated", func(t *testing.T) {
-			l, err := s.CreateLead(ctx, staffLead(t, "gone@example.org"), "sally")
+			l, err := s.CreateLead(ctx, staffLead(t, "gone@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			staffMarkErased(t, s, l.ID)
-			_, err = s.PatchLead(ctx, l.ID, lead.Input{FirstName: lead.Val("Back")}, nil, "paul")
+			_, err = s.PatchLead(ctx, l.ID, lead.Input{FirstName: lead.Val("Back")}, nil, lead.Actor{Name: "paul"})
 			staffWantCode(t, err, lead.CodeConflict, "")
-			_, err = s.AppendNote(ctx, l.ID, "hello", "paul")
+			_, err = s.AppendNote(ctx, l.ID, "hello", lead.Actor{Name: "paul"})
 			staffWantCode(t, err, lead.CodeConflict, "")
 		})
 
 		t.Run("unknown and malformed ids are not found", func(t *testing.T) {
 			for _, id := range []string{"0190f0a0-0000-7000-8000-000000000000", "not-a-uuid", ""} {
-				if _, err := s.PatchLead(ctx, id, lead.Input{}, nil, "paul"); !errors.Is(err, lead.ErrNotFound) {
+				if _, err := s.PatchLead(ctx, id, lead.Input{}, nil, lead.Actor{Name: "paul"}); !errors.Is(err, lead.ErrNotFound) {
 					t.Errorf("patch %q: %v", id, err)
 				}
-				if _, err := s.AppendNote(ctx, id, "x", "paul"); !errors.Is(err, lead.ErrNotFound) {
+				if _, err := s.AppendNote(ctx, id, "x", lead.Actor{Name: "paul"}); !errors.Is(err, lead.ErrNotFound) {
 					t.Errorf("note %q: %v", id, err)
 				}
 				if _, err := s.ListEvents(ctx, id); !errors.Is(err, lead.ErrNotFound) {
@@ -358,12 +359,12 @@ func TestStaffLeadStore(t *testing.T) {
 		})
 
 		t.Run("notes are appended as stamped lines, logged without their text, within 100000 code points", func(t *testing.T) {
-			l, err := s.CreateLead(ctx, staffLead(t, "notes@example.org"), "sally")
+			l, err := s.CreateLead(ctx, staffLead(t, "notes@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			clock.Advance(time.Hour)
-			got, err := s.AppendNote(ctx, l.ID, "Called,\r\nleft a message", "sally")
+			got, err := s.AppendNote(ctx, l.ID, "Called,\r\nleft a message", lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -371,7 +372,7 @@ func TestStaffLeadStore(t *testing.T) {
 			if got.Notes == nil || *got.Notes != stamp+"Called,\nleft a message" || !got.UpdatedAt.Equal(clock.Now()) {
 				t.Fatalf("notes %q updated %v", staffDeref(got.Notes), got.UpdatedAt)
 			}
-			got, err = s.AppendNote(ctx, l.ID, "second", "paul")
+			got, err = s.AppendNote(ctx, l.ID, "second", lead.Actor{Name: "paul"})
 			if err != nil || !strings.HasSuffix(*got.Notes, "left a message\n["+clock.Now().Format(time.RFC3339)+"] paul: second") {
 				t.Fatalf("second note: %q, %v", staffDeref(got.Notes), err)
 			}
@@ -379,29 +380,29 @@ func TestStaffLeadStore(t *testing.T) {
 			if last := events[len(events)-1]; last.Type != lead.EventNoteAdded || last.Actor != "paul" || strings.Contains(string(last.Details), "second") {
 				t.Fatalf("note event %+v (%s)", last, last.Details)
 			}
-			_, err = s.AppendNote(ctx, l.ID, "  ", "paul")
+			_, err = s.AppendNote(ctx, l.ID, "  ", lead.Actor{Name: "paul"})
 			if de := staffWantCode(t, err, lead.CodeInvalid, ""); de.Issues[0].Rule != lead.RuleRequiredFields {
 				t.Fatalf("blank note: %+v", de)
 			}
 
 			// the limit counts code points: "ø" is two bytes
-			big, err := s.CreateLead(ctx, staffLead(t, "bignotes@example.org"), "sally")
+			big, err := s.CreateLead(ctx, staffLead(t, "bignotes@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if big, err = s.AppendNote(ctx, big.ID, strings.Repeat("ø", 60000), "tester"); err != nil {
+			if big, err = s.AppendNote(ctx, big.ID, strings.Repeat("ø", 60000), lead.Actor{Name: "tester"}); err != nil {
 				t.Fatal(err)
 			}
 			used := utf8.RuneCountInString(*big.Notes)
 			room := store.MaxNotesLength - used - 1 - len("["+clock.Now().Format(time.RFC3339)+"] tester: ")
-			_, err = s.AppendNote(ctx, big.ID, strings.Repeat("ø", room+1), "tester")
+			_, err = s.AppendNote(ctx, big.ID, strings.Repeat("ø", room+1), lead.Actor{Name: "tester"})
 			if de := staffWantCode(t, err, lead.CodeInvalid, ""); de.Issues[0].Rule != lead.RuleFieldLength {
 				t.Fatalf("over the limit: %+v", de)
 			}
 			if got, _ := s.GetLead(ctx, big.ID); utf8.RuneCountInString(*got.Notes) != used {
 				t.Fatalf("refused note changed the notes")
 			}
-			got, err = s.AppendNote(ctx, big.ID, strings.Repeat("ø", room), "tester")
+			got, err = s.AppendNote(ctx, big.ID, strings.Repeat("ø", room), lead.Actor{Name: "tester"})
 			if err != nil || utf8.RuneCountInString(*got.Notes) != store.MaxNotesLength {
 				t.Fatalf("note filling the limit exactly: %v", err)
 			}
@@ -419,7 +420,7 @@ func TestStaffLeadStore(t *testing.T) {
 				t.Fatal(err)
 			}
 			clock.Advance(time.Minute)
-			if _, err := s.PatchLead(ctx, first.LeadID, lead.Input{Status: lead.Val("contacted")}, nil, "paul"); err != nil {
+			if _, err := s.PatchLead(ctx, first.LeadID, lead.Input{Status: lead.Val("contacted")}, nil, lead.Actor{Name: "paul"}); err != nil {
 				t.Fatal(err)
 			}
 			if types := strings.Join(staffEventTypes(t, s, first.LeadID), ","); types != "created,booking_linked,status_changed" {
@@ -441,7 +442,7 @@ func TestStaffLeadStore(t *testing.T) {
 		})
 
 		t.Run("the ETag is the same from another store instance on the same database", func(t *testing.T) {
-			l, err := s.CreateLead(ctx, staffLead(t, "etag@example.org"), "sally")
+			l, err := s.CreateLead(ctx, staffLead(t, "etag@example.org"), lead.Actor{Name: "sally"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,15 +22,16 @@ func TestStaffChangesEnqueueWebhooks(t *testing.T) {
 		cts := time.Now().Add(-time.Minute)
 		l, err := s.CreateLead(ctx, lead.Lead{FirstName: "Hanne", LastName: "Hook", Email: "hanne@example.org",
 			OrganizationName: "Hook Org", Source: lead.SourceReferral, Status: lead.StatusNew,
-			ConsentGiven: true, ConsentTimestamp: &cts}, "sally")
+			ConsentGiven: true, ConsentTimestamp: &cts}, lead.Actor{Name: "sally"})
+
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PatchLead(ctx, l.ID, lead.Input{RoleTitle: lead.Val("CEO"), Status: lead.Val("contacted")}, nil, "sally"); err != nil {
+		if _, err := s.PatchLead(ctx, l.ID, lead.Input{RoleTitle: lead.Val("CEO"), Status: lead.Val("contacted")}, nil, lead.Actor{Name: "sally"}); err != nil {
 			t.Fatal(err)
 		}
 		// a refused move changes nothing and enqueues nothing
-		if _, err := s.PatchLead(ctx, l.ID, lead.Input{Status: lead.Val("won")}, nil, "sally"); lead.ErrorCode(err) != lead.CodeInvalid {
+		if _, err := s.PatchLead(ctx, l.ID, lead.Input{Status: lead.Val("won")}, nil, lead.Actor{Name: "sally"}); lead.ErrorCode(err) != lead.CodeInvalid {
 			t.Fatalf("refused move: %v", err)
 		}
 		for event, want := range map[string]int{"lead.created": 1, "lead.updated": 1, "lead.status_changed": 1} {

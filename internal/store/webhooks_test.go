@@ -333,7 +333,7 @@ func TestScrubWebhookPayloads(t *testing.T) {
 		if err := s.ScrubWebhookPayloads(ctx, res.LeadID); lead.ErrorCode(err) != lead.CodeConflict {
 			t.Fatalf("scrub of a live lead: %v", err)
 		}
-		anon, err := s.AnonymizeLead(ctx, res.LeadID, "adam-admin")
+		anon, err := s.AnonymizeLead(ctx, res.LeadID, lead.Actor{Name: "adam-admin"})
 		if err != nil {
 			t.Fatal(err)
 		}

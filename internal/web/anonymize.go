@@ -35,7 +35,7 @@ func (p *Pages) anonChrome(r *http.Request, l lead.Lead) chrome {
 // Anonymize is POST /console/leads/{id}/anonymize (admin): erase the lead's personal data
 // (SPEC §3.8). The store makes it idempotent.
 func (p *Pages) Anonymize(w http.ResponseWriter, r *http.Request) {
-	l, err := p.cfg.Store.AnonymizeLead(r.Context(), r.PathValue("id"), sessionOf(r).Token.Name)
+	l, err := p.cfg.Store.AnonymizeLead(r.Context(), r.PathValue("id"), sessionOf(r).Token.Actor())
 	if err != nil {
 		p.leadError(w, r, err)
 		return

@@ -77,7 +77,7 @@ func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, err)
 		return
 	}
-	res, err := p.cfg.Store.Import(context.WithoutCancel(r.Context()), file.Rows(), sessionOf(r).Token.Name)
+	res, err := p.cfg.Store.Import(context.WithoutCancel(r.Context()), file.Rows(), sessionOf(r).Token.Actor())
 	if err != nil {
 		p.internalError(w, r, err)
 		return

@@ -57,7 +57,7 @@ func (p *Pages) LeadPage(w http.ResponseWriter, r *http.Request) {
 // checks the transition again, so a stale page cannot make a forbidden move.
 func (p *Pages) ChangeStatus(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	_, err := p.cfg.Store.PatchLead(r.Context(), id, lead.Input{Status: lead.Val(r.PostForm.Get("status"))}, nil, sessionOf(r).Token.Name)
+	_, err := p.cfg.Store.PatchLead(r.Context(), id, lead.Input{Status: lead.Val(r.PostForm.Get("status"))}, nil, sessionOf(r).Token.Actor())
 	if err != nil {
 		p.leadActionFailed(w, r, err, func(d *leadData, de *lead.Error) {
 			d.Banner = p.tr(r).T("lead.status_failed", p.issueText(r, de))
@@ -71,7 +71,7 @@ func (p *Pages) ChangeStatus(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) AddNote(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	text := r.PostForm.Get("text")
-	_, err := p.cfg.Store.AppendNote(r.Context(), id, text, sessionOf(r).Token.Name)
+	_, err := p.cfg.Store.AppendNote(r.Context(), id, text, sessionOf(r).Token.Actor())
 	if err != nil {
 		p.leadActionFailed(w, r, err, func(d *leadData, de *lead.Error) {
 			d.NoteText = text
