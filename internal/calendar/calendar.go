@@ -52,7 +52,7 @@ func (c *Calendar) IsWorkingDay(t time.Time) bool {
 }
 
 // ContactDue is when a lead created at created must have been contacted, slaDays working days later (§11).
-// A negative slaDays counts as 0.
+// A negative slaDays counts as 0. The result is in UTC and never before created.
 func (c *Calendar) ContactDue(created time.Time, slaDays int) time.Time {
 	local := created.In(c.loc)
 	day := noon(local)
@@ -67,9 +67,9 @@ func (c *Calendar) ContactDue(created time.Time, slaDays int) time.Time {
 	due := c.at(day, clock)
 	if due.Before(created) {
 		// N = 0 within an hour that happens twice: the first reading of the clock time came before the lead.
-		return created
+		return created.UTC()
 	}
-	return due
+	return due.UTC()
 }
 
 // nextWorkingDay is noon of the first working day after day's date.

@@ -94,6 +94,9 @@ func TestContactDue(t *testing.T) {
 			if !got.Equal(tc.want) {
 				t.Errorf("ContactDue(%s, %d) = %s, want %s", tc.created.In(oslo), tc.sla, got.In(oslo), tc.want)
 			}
+			if got.Location() != time.UTC {
+				t.Errorf("ContactDue gave %s, not in UTC", got)
+			}
 		})
 	}
 
