@@ -31,18 +31,8 @@ func (s *Store) CreateMember(ctx context.Context, in lead.MemberInput) (lead.Mem
 		return lead.Member{}, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	m := lead.Member{ID: newID(), Name: strings.TrimSpace(*in.Name), Email: strings.TrimSpace(*in.Email),
-		Role: lead.Role(*in.Role), Language: "nb", Weight: 1, Active: true, AwayUntil: in.AwayUntil,
-		CreatedAt: now, UpdatedAt: now}
-	if in.Language != nil {
-		m.Language = *in.Language
-	}
-	if in.Weight != nil {
-		m.Weight = *in.Weight
-	}
-	if in.Active != nil {
-		m.Active = *in.Active
-	}
+	m := lead.Member{ID: newID(), Language: "nb", Weight: 1, Active: true, CreatedAt: now, UpdatedAt: now}
+	applyMember(&m, in)
 	_, err := s.write.ExecContext(ctx, `INSERT INTO staff (id, name, email, email_normalized, role, language, weight, active, away_until, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
 		m.ID, m.Name, m.Email, lead.NormalizeEmail(m.Email), string(m.Role), m.Language, m.Weight, m.Active, tsPtr(m.AwayUntil), ts(now))
@@ -53,6 +43,34 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
 		return lead.Member{}, s.mapErr(err)
 	}
 	return m, nil
+}
+
+// applyMember sets the fields that in gives (validated) on m.
+func applyMember(m *lead.Member, in lead.MemberInput) {
+	if in.Name != nil {
+		m.Name = strings.TrimSpace(*in.Name)
+	}
+	if in.Email != nil {
+		m.Email = strings.TrimSpace(*in.Email)
+	}
+	if in.Role != nil {
+		m.Role = lead.Role(*in.Role)
+	}
+	if in.Language != nil {
+		m.Language = *in.Language
+	}
+	if in.Weight != nil {
+		m.Weight = *in.Weight
+	}
+	if in.Active != nil {
+		m.Active = *in.Active
+	}
+	if in.AwayUntil != nil {
+		m.AwayUntil = in.AwayUntil
+	}
+	if in.ClearAway {
+		m.AwayUntil = nil
+	}
 }
 
 func errMemberEmailTaken() error {
@@ -115,30 +133,7 @@ func (s *Store) UpdateMember(ctx context.Context, id string, in lead.MemberInput
 			return err
 		}
 		m := cur
-		if in.Name != nil {
-			m.Name = strings.TrimSpace(*in.Name)
-		}
-		if in.Email != nil {
-			m.Email = strings.TrimSpace(*in.Email)
-		}
-		if in.Role != nil {
-			m.Role = lead.Role(*in.Role)
-		}
-		if in.Language != nil {
-			m.Language = *in.Language
-		}
-		if in.Weight != nil {
-			m.Weight = *in.Weight
-		}
-		if in.Active != nil {
-			m.Active = *in.Active
-		}
-		if in.AwayUntil != nil {
-			m.AwayUntil = in.AwayUntil
-		}
-		if in.ClearAway {
-			m.AwayUntil = nil
-		}
+		applyMember(&m, in)
 		now := s.now().UTC().Truncate(time.Microsecond)
 		m.UpdatedAt = now
 		_, err = tx.ExecContext(ctx, `UPDATE staff SET name = $2, email = $3, email_normalized = $4, role = $5, language = $6,
