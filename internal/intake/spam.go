@@ -109,7 +109,12 @@ func (s *Service) failSpam(ctx context.Context, p store.BookingParams, m Meta, r
 			Message: "the booking failed the spam check: solve a fresh proof-of-work challenge (GET /api/v1/challenge) and send it as altcha"}
 	}
 	id, err := s.Store.HoldBooking(ctx, store.HeldParams{Booking: p.Booking, IP: m.IP, UserAgent: m.UserAgent,
-		ConsentVersion: s.ConsentVersion, Language: m.Language, Reason: reason, IdempotencyKey: m.IdempotencyKey})
+		ConsentVersion: s.ConsentVersion, Language: m.Language, Reason: reason, IdempotencyKey: m.IdempotencyKey,
+		RateLimit: s.RateLimit.Count, RateWindow: s.RateLimit.Window})
+	if lead.ErrorCode(err) == lead.CodeRateLimited {
+		s.observe("rate_limited")
+		return Response{}, err
+	}
 	if err != nil {
 		return Response{}, err
 	}

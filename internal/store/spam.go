@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/norsedigital/leads/internal/lead"
@@ -67,6 +68,11 @@ type HeldParams struct {
 	Reason         string
 	// IdempotencyKey, when set, makes a repeat (a double-clicked form) keep one held row.
 	IdempotencyKey string
+	// RateLimit held submissions per RateWindow per rate key (RateKey of IP), counted apart
+	// from bookings: a flood of held submissions is refused like a flood of bookings.
+	// RateLimit <= 0 disables it.
+	RateLimit  int
+	RateWindow time.Duration
 }
 
 // HeldBooking is a held submission as stored.
@@ -98,18 +104,41 @@ func (s *Store) HoldBooking(ctx context.Context, p HeldParams) (string, error) {
 		lang = "en"
 	}
 	id := newID()
-	res, err := s.write.ExecContext(ctx, `INSERT INTO held_bookings (id, booking, email_normalized, ip_address, user_agent,
+	rateKey := RateKey(p.IP)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		if err := s.e.lockRateKey(ctx, s, tx, rateKey); err != nil {
+			return err
+		}
+		if idem != nil {
+			// a repeat keeps the first row, before the limit counts it again
+			err := tx.QueryRowContext(ctx, `SELECT id FROM held_bookings WHERE idempotency_hash = $1`, idem).Scan(&id)
+			if err == nil || !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if p.RateLimit > 0 && p.IP != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM held_bookings WHERE rate_key = $1 AND created_at > $2`,
+				rateKey, ts(now.Add(-p.RateWindow))).Scan(&n); err != nil {
+				return err
+			}
+			if n >= p.RateLimit {
+				return &lead.Error{Code: lead.CodeRateLimited, Rule: lead.RuleRateLimit, RetryAfter: p.RateWindow,
+					Message: fmt.Sprintf("at most %d bookings per %s from one address; try again later", p.RateLimit, p.RateWindow)}
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO held_bookings (id, booking, email_normalized, ip_address, rate_key, user_agent,
 	consent_version, language, reason, idempotency_hash, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (idempotency_hash) DO NOTHING`,
-		id, string(body), p.Booking.EmailNormalized, nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, lang, p.Reason, idem, ts(s.now()))
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			id, string(body), p.Booking.EmailNormalized, nullStr(p.IP), nullStr(rateKey), nullStr(p.UserAgent), p.ConsentVersion, lang,
+			p.Reason, idem, ts(now))
+		return err
+	})
 	if err != nil {
-		return "", s.mapErr(err)
+		return "", err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return id, s.mapErr(err)
-	}
-	err = s.write.QueryRowContext(ctx, `SELECT id FROM held_bookings WHERE idempotency_hash = $1`, idem).Scan(&id)
-	return id, s.mapErr(err)
+	return id, nil
 }
 
 const heldColumns = `id, booking, ip_address, user_agent, consent_version, language, reason, created_at`

@@ -20,6 +20,7 @@ CREATE TABLE held_bookings (
     booking          TEXT NOT NULL,
     email_normalized TEXT NOT NULL,
     ip_address       TEXT,
+    rate_key         TEXT,
     user_agent       TEXT,
     consent_version  TEXT NOT NULL,
     language         TEXT NOT NULL DEFAULT 'nb' CHECK (language IN ('nb', 'en')),
@@ -29,6 +30,8 @@ CREATE TABLE held_bookings (
 );
 CREATE INDEX idx_held_bookings_created ON held_bookings (created_at);
 CREATE INDEX idx_held_bookings_email ON held_bookings (email_normalized);
+-- held submissions count against their own per-IP limit, so that a bot cannot fill the table
+CREATE INDEX idx_held_bookings_rate_key ON held_bookings (rate_key, created_at);
 -- Addresses, domains and networks whose bookings are dropped (answered 201, nothing stored
 -- but the hit count).
 CREATE TABLE blocklist (
