@@ -115,11 +115,11 @@ func (p *Pages) AddBlock(w http.ResponseWriter, r *http.Request) {
 	}
 	norm, err := spam.NormalizeBlock(kind, value)
 	if err != nil {
-		rule := "blocklist_value_validation"
+		why := tr.T("rule.blocklist_value_validation")
 		if kind != spam.BlockEmail && kind != spam.BlockDomain && kind != spam.BlockIP {
-			rule = "blocklist_kind_validation"
+			why = tr.T("rule.blocklist_kind_validation")
 		}
-		refuse(http.StatusUnprocessableEntity, tr.T("blocklist.failed", tr.T("rule."+rule)))
+		refuse(http.StatusUnprocessableEntity, tr.T("blocklist.failed", why))
 		return
 	}
 	if _, err := p.cfg.Store.AddBlock(r.Context(), kind, norm); err != nil {
