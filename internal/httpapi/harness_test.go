@@ -48,7 +48,7 @@ func newHarness(t testing.TB, e storetest.Engine, opts ...harnessOpt) *harness {
 		// the spam check is off here (spam_test.go turns it on): these tests are about the rest
 		Intake: &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: 5, Window: time.Hour}, ConsentVersion: "test-1", Now: clock.Now,
 			SpamPolicy: spam.PolicyOff},
-		Now:      clock.Now,
+		Now: clock.Now,
 	}
 	for _, o := range opts {
 		o(&d)

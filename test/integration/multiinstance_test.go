@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/intake"
-	"github.com/norsedigital/leads/internal/spam"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/mail/mailtest"
+	"github.com/norsedigital/leads/internal/spam"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
