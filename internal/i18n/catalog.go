@@ -367,6 +367,7 @@ var entries = []entry{
 	{"rule.other", "%s ble ikke godtatt (regel %s).", "%s was not accepted (rule %s)."},
 
 	// Spam defence (SPEC §15): rules, the console's Review page and the blocklist.
+	{"privacy.collect_spam", "For å stoppe spam løser nettleseren din en liten regneoppgave når du sender skjemaet, og vi ser hvor lenge skjemaet var åpent; ingen tredjepart er involvert. En bestilling som ikke består denne kontrollen, blir vurdert av salgsteamet og slettet etter 30 dager hvis den ikke blir godtatt.", "To stop spam, your browser solves a small puzzle when you send the form, and we check how long the form was open; no third party is involved. A booking that fails this check is reviewed by the sales team and deleted after 30 days unless it is accepted."},
 	{"rule.email_domain_not_accepted", "Vi tar ikke imot adresser hos engangstjenester for e-post. Bruk en adresse du leser.", "Addresses at throwaway-mail domains are not accepted; use an address you read."},
 	{"rule.spam_check_failed", "Bestillingen besto ikke spamkontrollen.", "The booking failed the spam check."},
 	{"rule.blocklist_kind_validation", "Typen må være e-post, domene eller IP.", "Kind must be email, domain or ip."},
