@@ -108,13 +108,17 @@ func (j *RetentionJob) spamRound(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	now := j.Now()
-	r, err := j.Store.DeleteExpiredSpam(ctx, now.Add(-j.HeldRetention), now)
+	var ipCutoff time.Time
+	if j.Retention > 0 {
+		ipCutoff = now.Add(-j.Retention)
+	}
+	r, err := j.Store.DeleteExpiredSpam(ctx, now.Add(-j.HeldRetention), ipCutoff, now)
 	if err != nil {
 		return 0, err
 	}
-	if r.Held > 0 || r.Challenges > 0 {
-		j.Logger.Info("retention: held bookings deleted", "held_bookings", r.Held, "used_challenges", r.Challenges,
-			"older_than", now.Add(-j.HeldRetention).UTC().Format(time.RFC3339))
+	if r.Held > 0 || r.IPs > 0 || r.Challenges > 0 {
+		j.Logger.Info("retention: held bookings deleted", "held_bookings", r.Held, "held_ips_cleared", r.IPs,
+			"used_challenges", r.Challenges, "older_than", now.Add(-j.HeldRetention).UTC().Format(time.RFC3339))
 	}
-	return r.Held, nil
+	return r.Held + r.IPs, nil
 }

@@ -237,21 +237,29 @@ func (s *Store) DeleteHeldByEmail(ctx context.Context, email string) (int, error
 // SpamRetention is what one DeleteExpiredSpam call did.
 type SpamRetention struct {
 	Held       int // held submissions older than the cutoff, deleted
+	IPs        int // held submissions whose IP address was cleared
 	Challenges int // used challenges past their expiry, forgotten
 }
 
-// DeleteExpiredSpam deletes held submissions created before heldCutoff and forgets used
-// challenges that expired before now (a replay of one fails on its expiry by then).
-func (s *Store) DeleteExpiredSpam(ctx context.Context, heldCutoff, now time.Time) (SpamRetention, error) {
+// DeleteExpiredSpam deletes held submissions created before heldCutoff, clears the IP
+// address of those created before ipCutoff (--ip-retention may be shorter than the held
+// period; a zero ipCutoff keeps them), and forgets used challenges that expired before now
+// (a replay of one fails on its expiry by then).
+func (s *Store) DeleteExpiredSpam(ctx context.Context, heldCutoff, ipCutoff, now time.Time) (SpamRetention, error) {
 	var r SpamRetention
+	var cleared int
 	for _, q := range []struct {
 		sql string
 		at  time.Time
 		n   *int
 	}{
 		{`DELETE FROM held_bookings WHERE created_at < $1`, heldCutoff, &r.Held},
+		{`UPDATE held_bookings SET ip_address = NULL, rate_key = NULL WHERE ip_address IS NOT NULL AND created_at < $1`, ipCutoff, &cleared},
 		{`DELETE FROM used_challenges WHERE expires_at < $1`, now, &r.Challenges},
 	} {
+		if q.at.IsZero() {
+			continue
+		}
 		res, err := s.write.ExecContext(ctx, q.sql, ts(q.at))
 		if err != nil {
 			return r, s.mapErr(err)
@@ -262,6 +270,7 @@ func (s *Store) DeleteExpiredSpam(ctx context.Context, heldCutoff, now time.Time
 		}
 		*q.n = int(n)
 	}
+	r.IPs = cleared
 	return r, nil
 }
 

@@ -153,21 +153,27 @@ func TestHeldBookings(t *testing.T) {
 				t.Fatalf("still there: %v", err)
 			}
 		})
-		t.Run("retention deletes them after the period, and forgets expired challenges", func(t *testing.T) {
+		t.Run("retention forgets expired challenges, clears addresses, deletes after the period", func(t *testing.T) {
 			p := params(booking("used@example.org"), "192.0.2.9")
 			p.Challenge, p.ChallengeExpires = "abc", clock.Now().Add(20*time.Minute)
 			if _, err := s.Book(ctx, p); err != nil {
 				t.Fatal(err)
 			}
 			before := count(t, s, `SELECT COUNT(*) FROM held_bookings`)
-			r, err := s.DeleteExpiredSpam(ctx, clock.Now().Add(-30*24*time.Hour), clock.Now())
-			if err != nil || r.Held != 0 || r.Challenges != 0 {
+			r, err := s.DeleteExpiredSpam(ctx, clock.Now().Add(-30*24*time.Hour), time.Time{}, clock.Now())
+			if err != nil || r.Held != 0 || r.Challenges != 0 || r.IPs != 0 {
 				t.Fatalf("nothing is old yet: %+v, %v", r, err)
 			}
-			clock.Advance(31 * 24 * time.Hour)
-			r, err = s.DeleteExpiredSpam(ctx, clock.Now().Add(-30*24*time.Hour), clock.Now())
-			if err != nil || r.Held != before || r.Challenges != 1 {
-				t.Fatalf("after 31 days: %+v, %v; want %d held and 1 challenge", r, err, before)
+			clock.Advance(8 * 24 * time.Hour)
+			// a shorter --ip-retention (7 days) clears the addresses first
+			r, err = s.DeleteExpiredSpam(ctx, clock.Now().Add(-30*24*time.Hour), clock.Now().Add(-7*24*time.Hour), clock.Now())
+			if err != nil || r.Held != 0 || r.IPs != before || r.Challenges != 1 || count(t, s, `SELECT COUNT(*) FROM held_bookings WHERE ip_address IS NOT NULL`) != 0 {
+				t.Fatalf("after 8 days with 7 days of IP retention: %+v, %v", r, err)
+			}
+			clock.Advance(23 * 24 * time.Hour)
+			r, err = s.DeleteExpiredSpam(ctx, clock.Now().Add(-30*24*time.Hour), time.Time{}, clock.Now())
+			if err != nil || r.Held != before || r.Challenges != 0 {
+				t.Fatalf("after 31 days: %+v, %v; want %d held", r, err, before)
 			}
 		})
 	})
