@@ -14,6 +14,7 @@ import (
 
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
+	"github.com/norsedigital/leads/internal/spam"
 	"github.com/norsedigital/leads/internal/store"
 )
 
@@ -92,6 +93,9 @@ type config struct {
 	Timezone             string
 	Location             *time.Location // of Timezone
 	finish               func() error   // converts the parsed raw values
+	// spam defence (SPEC §15)
+	SpamPolicy   spam.Policy
+	PowMaxNumber int64
 }
 
 func newConfig(getenv func(string) string) *config { return &config{getenv: getenv} }
@@ -128,7 +132,20 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	maxConns := strconv.Itoa(store.DefaultMaxConns)
 	str(&maxConns, "db-max-conns", "LEADS_DB_MAX_CONNS", maxConns, "most PostgreSQL connections this instance opens; all instances and tools on a server share its max_connections")
 	str(&c.Timezone, "timezone", "LEADS_TIMEZONE", "Europe/Oslo", "IANA time zone of the dates and times the console shows people (the API stays UTC)")
+	spamPolicy, powMax := string(spam.PolicyHold), strconv.Itoa(spam.DefaultMaxNumber)
+	str(&spamPolicy, "spam-policy", "LEADS_SPAM_POLICY", spamPolicy, "public bookings failing the spam check (proof of work, form age): hold for review, refuse (422), or off")
+	str(&powMax, "pow-maxnumber", "LEADS_POW_MAXNUMBER", powMax, "largest secret number of a proof-of-work challenge (the work a client does, on average half of it)")
 	c.finish = func() error {
+		sp, err := spam.ParsePolicy(spamPolicy)
+		if err != nil {
+			return fmt.Errorf("--spam-policy: %w", err)
+		}
+		c.SpamPolicy = sp
+		pm, err := strconv.ParseInt(powMax, 10, 64)
+		if err != nil || pm < 1 || pm > 100_000_000 {
+			return fmt.Errorf("--pow-maxnumber %q: want a number from 1 to 100000000, like %d", powMax, spam.DefaultMaxNumber)
+		}
+		c.PowMaxNumber = pm
 		mc, err := strconv.Atoi(maxConns)
 		if err != nil || mc <= 0 {
 			return fmt.Errorf("--db-max-conns %q: want a positive number like %d", maxConns, store.DefaultMaxConns)

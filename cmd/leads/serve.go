@@ -94,7 +94,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	// one registry per server, never the global one: tests run several servers in a process
 	reg := metrics.New(st, metrics.Options{})
 	booker := &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion,
-		Now: clock, Observe: reg.ObserveBooking}
+		Now: clock, Observe: reg.ObserveBooking,
+		SpamPolicy: cfg.SpamPolicy, PowMaxNumber: cfg.PowMaxNumber, Logger: logger}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
 		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location})
 	if err != nil {
@@ -152,7 +153,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	wg.Go(func() {
 		// first round shortly after start, then hourly; one instance at a time does a round.
 		// Addresses stay at least as long as the rate limit's window, which counts them.
-		(&jobs.RetentionJob{Store: st, Retention: max(cfg.IPRetention, cfg.RateLimit.Window), Logger: logger}).Run(workCtx)
+		// held submissions (SPEC §15) go after HeldRetention, whatever --ip-retention says
+		(&jobs.RetentionJob{Store: st, Retention: max(cfg.IPRetention, cfg.RateLimit.Window), Logger: logger,
+			HeldRetention: jobs.DefaultHeldRetention}).Run(workCtx)
 	})
 
 	errc := make(chan error, len(servers))

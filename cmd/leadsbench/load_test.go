@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
@@ -16,15 +18,15 @@ import (
 
 // The booking load must be all valid, all new leads, and never rate-limited.
 func TestBookingRequests(t *testing.T) {
-	mk := bookingRequest("http://127.0.0.1:1/api/v1/bookings")
+	mk := bookingRequest("http://127.0.0.1:1/api/v1/bookings", func() string { return "c29sdmVk" })
 	_, bench, _ := net.ParseCIDR("198.18.0.0/15")
 	emails, perIP := map[string]bool{}, map[string]int{}
 	for range 2000 {
 		req := mk()
 		body, _ := io.ReadAll(req.Body)
-		in, honeypot, err := intake.DecodeJSON(body)
-		if err != nil || honeypot != "" {
-			t.Fatalf("body %s: %v", body, err)
+		in, honeypot, altcha, err := intake.DecodeJSONSpam(body)
+		if err != nil || honeypot != "" || altcha != "c29sdmVk" {
+			t.Fatalf("body %s: %v (altcha %q)", body, err, altcha)
 		}
 		b, res := lead.ValidateBooking(in)
 		if !res.OK() {
@@ -108,7 +110,7 @@ func TestPocketBaseCollection(t *testing.T) {
 	for _, f := range c["fields"].([]map[string]any) {
 		names[f["name"].(string)] = true
 	}
-	body, _ := io.ReadAll(bookingRequest("http://127.0.0.1:1/x")().Body)
+	body, _ := io.ReadAll(bookingRequest("http://127.0.0.1:1/x", nil)().Body)
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
@@ -117,5 +119,44 @@ func TestPocketBaseCollection(t *testing.T) {
 		if !names[k] {
 			t.Errorf("body field %s is not in the collection", k)
 		}
+	}
+}
+
+// The bookings phase measures real bookings: with the solver's challenges the service
+// (spam policy hold, the default) books every one, and holds none for review.
+func TestSolvedBookingsAreBooked(t *testing.T) {
+	ctx := t.Context()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "bench.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clientIP, err := httpapi.NewClientIP([]string{"127.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: 5, Window: time.Hour}, ConsentVersion: "bench",
+		PowMaxNumber: BenchPowMaxNumber}
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Store: st, Intake: svc, ClientIP: clientIP}))
+	defer srv.Close()
+	mk := bookingRequest(srv.URL+"/api/v1/bookings", solver(ctx, srv.URL, 2))
+	for range 12 {
+		resp, err := srv.Client().Do(mk())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	var leads, held int
+	st.DB().QueryRow(`SELECT COUNT(*) FROM leads`).Scan(&leads)
+	st.DB().QueryRow(`SELECT COUNT(*) FROM held_bookings`).Scan(&held)
+	if leads != 12 || held != 0 {
+		t.Fatalf("%d leads, %d held; want 12 booked", leads, held)
 	}
 }

@@ -223,7 +223,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			env = append(env, "LEADS_CPUPROFILE="+abs)
 		}
 		svc, err := startChild(ctx, leadsBin, env, "serve", "--addr", "127.0.0.1:0", "--database", dbURL,
-			"--trusted-proxies", "127.0.0.1/32")
+			"--trusted-proxies", "127.0.0.1/32", "--pow-maxnumber", strconv.Itoa(BenchPowMaxNumber))
 		if err != nil {
 			return nil, err
 		}
@@ -235,7 +235,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return m, nil
 	}
 	bookings := func(round int) (*measure, error) {
-		m, err := leads(func(u string) func() *http.Request { return bookingRequest(u + "/api/v1/bookings") }, 201, true)
+		// each booking carries a solved challenge, fetched and solved ahead by two goroutines
+		solving, stopSolving := context.WithCancel(ctx)
+		defer stopSolving()
+		m, err := leads(func(u string) func() *http.Request {
+			return bookingRequest(u+"/api/v1/bookings", solver(solving, u, 2))
+		}, 201, true)
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +273,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 				if err != nil {
 					return err
 				}
-				p = serverPhase(ctx, o, pb, bookingRequest(pb.url+"/api/collections/leads/records"), 200, "")
+				p = serverPhase(ctx, o, pb, bookingRequest(pb.url+"/api/collections/leads/records", nil), 200, "")
 				pb.stop()
 				p.print(out, fmt.Sprintf("%d PocketBase record create", round), "req/s")
 				target = 1.25

@@ -14,7 +14,7 @@ import (
 
 // handleCreateBooking is POST /api/v1/bookings: the public demo booking, JSON or form.
 func (s *server) handleCreateBooking(w http.ResponseWriter, r *http.Request) {
-	in, honeypot, bodyHash, lang, ok := s.decodeBooking(w, r)
+	in, honeypot, altcha, bodyHash, lang, ok := s.decodeBooking(w, r)
 	if !ok {
 		return
 	}
@@ -25,7 +25,7 @@ func (s *server) handleCreateBooking(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.Intake.Book(r.Context(), in, intake.Meta{
 		IP: s.ClientIP.Of(r), UserAgent: lead.Clip(r.UserAgent(), 500), IdempotencyKey: key, BodyHash: bodyHash, Honeypot: honeypot,
-		Language: string(lang),
+		Language: string(lang), Altcha: altcha,
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -38,37 +38,37 @@ func (s *server) handleCreateBooking(w http.ResponseWriter, r *http.Request) {
 // 413, 415 or 422 (invalid UTF-8 in JSON) itself and reports false when the request could
 // not be read. It also returns the body's canonical hash, for the Idempotency-Key, and the
 // booking's language (intake.BookingLanguage).
-func (s *server) decodeBooking(w http.ResponseWriter, r *http.Request) (lead.BookingInput, string, string, i18n.Lang, bool) {
+func (s *server) decodeBooking(w http.ResponseWriter, r *http.Request) (lead.BookingInput, string, string, string, i18n.Lang, bool) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && mt != "application/x-www-form-urlencoded") {
 		s.badRequest(w, r, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
 			"send application/json or application/x-www-form-urlencoded")
-		return lead.BookingInput{}, "", "", "", false
+		return lead.BookingInput{}, "", "", "", "", false
 	}
 	body, ok := s.readBody(w, r)
 	if !ok {
-		return lead.BookingInput{}, "", "", "", false
+		return lead.BookingInput{}, "", "", "", "", false
 	}
 	if mt == "application/json" {
-		in, hp, err := intake.DecodeJSON(body)
+		in, hp, altcha, err := intake.DecodeJSONSpam(body)
 		if lead.ErrorCode(err) == lead.CodeInvalid {
 			s.writeError(w, r, err)
-			return in, "", "", "", false
+			return in, "", "", "", "", false
 		}
 		if err != nil {
 			s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", err.Error())
-			return in, "", "", "", false
+			return in, "", "", "", "", false
 		}
 		lang, err := intake.JSONLanguage(body, r.Header.Get("Accept-Language"))
 		if lead.ErrorCode(err) == lead.CodeInvalid {
 			s.writeError(w, r, err)
-			return in, "", "", "", false
+			return in, "", "", "", "", false
 		}
 		if err != nil {
 			s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", err.Error())
-			return in, "", "", "", false
+			return in, "", "", "", "", false
 		}
-		return in, hp, bodyHash(r, func() string { return intake.JSONHash(body) }), lang, true
+		return in, hp, altcha, bodyHash(r, func() string { return intake.JSONHash(body) }), lang, true
 	}
 	// A form post is what a page on another site can send without a CORS preflight: its
 	// visitors would become bookings with their IP as the consent record. Browsers mark
@@ -76,21 +76,21 @@ func (s *server) decodeBooking(w http.ResponseWriter, r *http.Request) (lead.Boo
 	if err := s.crossSite.Check(r); err != nil {
 		s.badRequest(w, r, http.StatusForbidden, "cross-site", "Cross-site request refused",
 			"a form-encoded booking from another website's page is refused; post from this site, or send JSON")
-		return lead.BookingInput{}, "", "", "", false
+		return lead.BookingInput{}, "", "", "", "", false
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		s.badRequest(w, r, http.StatusBadRequest, "malformed-request", "Malformed request", "the form body is not valid URL encoding")
-		return lead.BookingInput{}, "", "", "", false
+		return lead.BookingInput{}, "", "", "", "", false
 	}
 	in, hp := intake.DecodeForm(form)
 	_, present := form[intake.LanguageField]
 	lang, err := intake.FormLanguage(form.Get(intake.LanguageField), present, r.Header.Get("Accept-Language"))
 	if err != nil {
 		s.writeError(w, r, err)
-		return in, "", "", "", false
+		return in, "", "", "", "", false
 	}
-	return in, hp, bodyHash(r, func() string { return intake.FormHash(form) }), lang, true
+	return in, hp, form.Get(intake.AltchaField), bodyHash(r, func() string { return intake.FormHash(form) }), lang, true
 }
 
 // bodyHash is the canonical body hash an Idempotency-Key is stored with; without a key

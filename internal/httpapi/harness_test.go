@@ -13,6 +13,7 @@ import (
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/spam"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -44,8 +45,10 @@ func newHarness(t testing.TB, e storetest.Engine, opts ...harnessOpt) *harness {
 	d := httpapi.Deps{
 		ClientIP: clientIP,
 		Store:    st,
-		Intake:   &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: 5, Window: time.Hour}, ConsentVersion: "test-1", Now: clock.Now},
-		Now:      clock.Now,
+		// the spam check is off here (spam_test.go turns it on): these tests are about the rest
+		Intake: &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: 5, Window: time.Hour}, ConsentVersion: "test-1", Now: clock.Now,
+			SpamPolicy: spam.PolicyOff},
+		Now: clock.Now,
 	}
 	for _, o := range opts {
 		o(&d)

@@ -39,8 +39,14 @@ func (s *server) handleErasureRequest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// held submissions (SPEC §15) are personal data that is not a lead yet: they are deleted
+	held, err := s.Store.DeleteHeldByEmail(r.Context(), email)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]int{"anonymized": n})
+	writeJSON(w, http.StatusOK, map[string]int{"anonymized": n, "held_deleted": held})
 }
 
 // handleExport is GET /api/v1/leads/{id}/export (admin): everything stored about a lead as

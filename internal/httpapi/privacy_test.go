@@ -143,14 +143,14 @@ func TestErasureRequestAPI(t *testing.T) {
 		id := privBook(t, h, "grace@example.org", "192.0.2.20", "Browser/2")
 
 		resp, data := h.do("POST", "/api/v1/erasure-requests", h.Admin, map[string]string{"email": " Grace@EXAMPLE.org "})
-		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(data)) != `{"anonymized":1}` {
+		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(data)) != `{"anonymized":1,"held_deleted":0}` {
 			t.Fatalf("erasure request: %d %s", resp.StatusCode, data)
 		}
 		if l, _ := h.Store.GetLead(t.Context(), id); l.AnonymizedAt == nil {
 			t.Fatalf("lead not anonymized: %+v", l)
 		}
 		resp, data = h.do("POST", "/api/v1/erasure-requests", h.Admin, map[string]string{"email": "grace@example.org"})
-		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(data)) != `{"anonymized":0}` {
+		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(data)) != `{"anonymized":0,"held_deleted":0}` {
 			t.Fatalf("repeated request: %d %s", resp.StatusCode, data)
 		}
 

@@ -50,6 +50,15 @@ func (s *server) routes() {
 	// staff: imports
 	s.mux.HandleFunc("POST /api/v1/imports", s.staff(lead.RoleSales, s.handleImport))
 
+	// spam defence (SPEC §15): the public challenge, held submissions, the blocklist
+	s.mux.HandleFunc("GET /api/v1/challenge", s.handleChallenge)
+	s.mux.HandleFunc("GET /api/v1/held-bookings", s.staff(lead.RoleSales, s.handleListHeld))
+	s.mux.HandleFunc("POST /api/v1/held-bookings/{id}/release", s.staff(lead.RoleSales, s.handleReleaseHeld))
+	s.mux.HandleFunc("POST /api/v1/held-bookings/{id}/discard", s.staff(lead.RoleSales, s.handleDiscardHeld))
+	s.mux.HandleFunc("POST /api/v1/blocklist", s.staff(lead.RoleAdmin, s.handleAddBlock))
+	s.mux.HandleFunc("GET /api/v1/blocklist", s.staff(lead.RoleAdmin, s.handleListBlocks))
+	s.mux.HandleFunc("DELETE /api/v1/blocklist/{id}", s.staff(lead.RoleAdmin, s.handleDeleteBlock))
+
 	s.mux.HandleFunc("/api/", s.handleAPINotFound)
 
 	// web pages
@@ -72,6 +81,11 @@ func (s *server) routes() {
 		s.mux.Handle("GET /console/stats", w.Staff(lead.RoleSales, w.Stats))
 		s.mux.Handle("GET /console/import", w.Staff(lead.RoleSales, w.ImportForm))
 		s.mux.Handle("POST /console/import", w.StaffUpload(lead.RoleSales, web.MaxImportUpload, w.Import))
+		s.mux.Handle("GET /console/review", w.Staff(lead.RoleSales, w.Review))
+		s.mux.Handle("POST /console/review/{id}/release", w.Staff(lead.RoleSales, w.ReleaseHeld))
+		s.mux.Handle("POST /console/review/{id}/discard", w.Staff(lead.RoleSales, w.DiscardHeld))
+		s.mux.Handle("POST /console/blocklist", w.Staff(lead.RoleAdmin, w.AddBlock))
+		s.mux.Handle("POST /console/blocklist/{id}/delete", w.Staff(lead.RoleAdmin, w.DeleteBlock))
 		s.mux.Handle("/console/", w.Console(w.NotFound))
 	}
 }

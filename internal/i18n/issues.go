@@ -32,6 +32,11 @@ var ruleArgs = map[string]string{
 	"webhook_url_not_allowed":    "",
 	"csv_column_count":           "",
 	"language_enum_validation":   "",
+	// spam defence (SPEC §15)
+	lead.RuleEmailDomainNotAccepted: "",
+	lead.RuleSpamCheckFailed:        "",
+	"blocklist_kind_validation":     "",
+	"blocklist_value_validation":    "",
 }
 
 var digits = regexp.MustCompile(`\d+`)

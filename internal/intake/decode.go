@@ -18,6 +18,13 @@ import (
 // HoneypotField is the hidden form field that only bots fill in.
 const HoneypotField = "website"
 
+// AltchaField is the form field and JSON member of the proof-of-work solution, and
+// FormStampField the booking form's signed time stamp (SPEC §15).
+const (
+	AltchaField    = "altcha"
+	FormStampField = "form_stamp"
+)
+
 // ErrMalformed is wrapped by decode errors: the body could not be read as a booking at all
 // (400), as opposed to a readable booking that breaks a rule (422).
 var ErrMalformed = errors.New("malformed booking")
@@ -27,6 +34,18 @@ var ErrMalformed = errors.New("malformed booking")
 // value); invalid UTF-8 (a lone surrogate escape included) is a *lead.Error with
 // invalid_characters on that field, as in a form, never silently replaced.
 func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) {
+	in, honeypot, _, err = DecodeJSONSpam(body)
+	return in, honeypot, err
+}
+
+// DecodeJSONSpam is DecodeJSON that also returns the proof-of-work solution, the string
+// member AltchaField ("" when absent or null).
+func DecodeJSONSpam(body []byte) (in lead.BookingInput, honeypot, altcha string, err error) {
+	in, honeypot, err = decodeJSON(body, &altcha)
+	return in, honeypot, altcha, err
+}
+
+func decodeJSON(body []byte, altcha *string) (in lead.BookingInput, honeypot string, err error) {
 	if err := CheckJSON(body); err != nil {
 		return in, "", err
 	}
@@ -41,7 +60,10 @@ func DecodeJSON(body []byte) (in lead.BookingInput, honeypot string, err error) 
 	if _, err := dec.Token(); err != io.EOF {
 		return in, "", fmt.Errorf("%w: unexpected data after the JSON object", ErrMalformed)
 	}
-	if err := decodeHoneypot(raw, &honeypot); err != nil {
+	if err := decodeString(raw, HoneypotField, &honeypot); err != nil {
+		return in, "", err
+	}
+	if err := decodeString(raw, AltchaField, altcha); err != nil {
 		return in, "", err
 	}
 	fields := lead.Fields()
@@ -110,9 +132,9 @@ func plainJSONString(v []byte) (string, bool) {
 	return string(v[1 : len(v)-1]), true
 }
 
-// decodeHoneypot reads the honeypot member, a string like the text fields.
-func decodeHoneypot(raw map[string]json.RawMessage, dst *string) error {
-	v, ok := raw[HoneypotField]
+// decodeString reads the string member name (the honeypot, altcha) like the text fields.
+func decodeString(raw map[string]json.RawMessage, name string, dst *string) error {
+	v, ok := raw[name]
 	if !ok || string(v) == "null" {
 		return nil
 	}
@@ -121,7 +143,7 @@ func decodeHoneypot(raw map[string]json.RawMessage, dst *string) error {
 		return nil
 	}
 	if err := json.Unmarshal(v, dst); err != nil {
-		return fmt.Errorf("%w: field %s must be a string", ErrMalformed, HoneypotField)
+		return fmt.Errorf("%w: field %s must be a string", ErrMalformed, name)
 	}
 	return nil
 }

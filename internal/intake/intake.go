@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/disposable"
+	"github.com/norsedigital/leads/internal/spam"
 	"github.com/norsedigital/leads/internal/store"
 )
 
@@ -31,8 +34,23 @@ type Service struct {
 	// its bookings; a UUIDv7 when nil.
 	NewID func() string
 	// Observe, when set, is told the outcome of every booking attempt (for metrics):
-	// "accepted", "deduplicated", "rate_limited", "honeypot", "replayed" or "refused:<rule>".
+	// "accepted", "deduplicated", "rate_limited", "honeypot", "replayed" or "refused:<rule>";
+	// and for the spam defence (spam.go) "held", "blocked", "released" or "discarded".
 	Observe func(outcome string)
+	// SpamPolicy is --spam-policy (SPEC §15); the zero value is spam.PolicyHold, as in
+	// production: a harness that is not about spam says spam.PolicyOff.
+	SpamPolicy spam.Policy
+	// PowMaxNumber is --pow-maxnumber, the largest secret number of a challenge
+	// (spam.DefaultMaxNumber when 0).
+	PowMaxNumber int64
+	// MinFormAge is the least time between serving the booking form and its post
+	// (spam.MinFormAge when 0); tests of the browser shorten it.
+	MinFormAge time.Duration
+	// Logger says that a booking was held or blocked, and why (never who).
+	Logger *slog.Logger
+
+	keyMu   sync.Mutex
+	spamKey []byte // from the database, once
 
 	// fullUntil remembers, per client IP, when the database said its next slot frees, so
 	// that a flood from one address is answered 429 without a transaction (and without
@@ -56,6 +74,13 @@ type Meta struct {
 	// JSON booking's comes from BookingLanguage, a form booking's from the page. The
 	// booking stores it, and so does its lead (store.BookingParams.Language).
 	Language string
+	// Altcha is the proof-of-work solution sent with the booking (the altcha form field or
+	// JSON member): base64 of the ALTCHA payload JSON; "" when there was none.
+	Altcha string
+	// Form is set for the HTML booking form (POST /), whose FormStamp (the signed time it
+	// was served) must also be at least MinFormAge old.
+	Form      bool
+	FormStamp string
 }
 
 // Response is the 201 body: the same shape for new and known emails, so that the endpoint
@@ -69,7 +94,7 @@ type Response struct {
 // Book validates and stores one booking. Validation failures come back as a *lead.Error
 // with every field's issue; a full IP as CodeRateLimited.
 func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Response, error) {
-	b, res := lead.ValidateBooking(in)
+	b, res := validate(in)
 	warnings := res.Warnings
 	if warnings == nil {
 		warnings = []lead.Issue{}
@@ -94,12 +119,27 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 		s.observe("honeypot")
 		return Response{BookingID: s.newID(), Status: "received", Warnings: warnings}, nil
 	}
-	out, err := s.Store.Book(ctx, store.BookingParams{
+	p := store.BookingParams{
 		Booking: b, IP: m.IP, UserAgent: m.UserAgent, ConsentVersion: s.ConsentVersion,
 		IdempotencyKey: m.IdempotencyKey, BodyHash: m.BodyHash, RateLimit: s.RateLimit.Count, RateWindow: s.RateLimit.Window,
 		Warnings: warnings, Language: m.Language,
-	})
+	}
+	if blocked, err := s.blocked(ctx, b, m); err != nil || blocked {
+		if err != nil {
+			return Response{}, err
+		}
+		return Response{BookingID: s.newID(), Status: "received", Warnings: warnings}, nil
+	}
+	if reason, err := s.spamCheck(ctx, m, &p); err != nil || reason != "" {
+		if err != nil {
+			return Response{}, err
+		}
+		return s.failSpam(ctx, p, m, reason)
+	}
+	out, err := s.Store.Book(ctx, p)
 	switch {
+	case store.IsChallengeUsed(err):
+		return s.failSpam(ctx, p, m, spam.ReasonReplayed)
 	case lead.ErrorCode(err) == lead.CodeRateLimited:
 		s.observe("rate_limited")
 		var de *lead.Error
@@ -125,6 +165,26 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 	}
 	return Response{BookingID: out.BookingID, Status: "received", Warnings: out.Warnings}, nil
 }
+
+// validate is the public booking's validation: the lead's rules, and no throwaway-mail
+// domain (SPEC §15). Staff create and import do not refuse those domains: a salesperson
+// who types one in has talked to the person.
+func validate(in lead.BookingInput) (lead.Booking, lead.Result) {
+	b, res := lead.ValidateBooking(in)
+	for _, e := range res.Errors {
+		if e.Field == emailField {
+			return b, res // the address is wrong already; one refusal is enough
+		}
+	}
+	if disposable.Email(b.EmailNormalized) {
+		res.Errors = append(res.Errors, lead.Issue{Field: emailField, Rule: lead.RuleEmailDomainNotAccepted,
+			Message: "Addresses at throwaway-mail domains are not accepted; use an address you read.", Severity: lead.SeverityError})
+	}
+	return b, res
+}
+
+// emailField is the name validation reports the address's issues on.
+const emailField = "email"
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {

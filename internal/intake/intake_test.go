@@ -8,6 +8,7 @@ import (
 
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/spam"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -23,7 +24,7 @@ func TestServiceBooksWithItsOwnClockAndIDs(t *testing.T) {
 		st := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now})
 		ids := 0
 		svc := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: 1, Window: time.Hour}, ConsentVersion: "v1",
-			Now: clock.Now, NewID: func() string { ids++; return "00000000-0000-7000-8000-00000000000" + string(rune('0'+ids)) }}
+			SpamPolicy: spam.PolicyOff, Now: clock.Now, NewID: func() string { ids++; return "00000000-0000-7000-8000-00000000000" + string(rune('0'+ids)) }}
 		yes := true
 		in := lead.BookingInput{FirstName: "Walk", LastName: "Oneway", Email: "walk@example.org", Phone: "12",
 			OrganizationName: "Oneway Org", ConsentGiven: &yes}

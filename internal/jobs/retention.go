@@ -19,7 +19,13 @@ type RetentionJob struct {
 	Batch     int           // rows per table per transaction (500)
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// HeldRetention is how long held submissions (SPEC §15) are kept; 0 keeps them. Used
+	// proof-of-work challenges are forgotten in the same round once they have expired.
+	HeldRetention time.Duration
 }
+
+// DefaultHeldRetention: a held submission nobody reviewed in 30 days is deleted.
+const DefaultHeldRetention = 30 * 24 * time.Hour
 
 func (j *RetentionJob) defaults() {
 	if j.Interval <= 0 {
@@ -63,12 +69,16 @@ func (j *RetentionJob) Run(ctx context.Context) {
 // a round.
 func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
 	j.defaults()
+	spamRows, err := j.spamRound(ctx)
+	if err != nil {
+		return spamRows, err
+	}
 	if j.Retention <= 0 {
-		return 0, nil // retention not configured: keep everything
+		return spamRows, nil // retention not configured: keep every address
 	}
 	cutoff := j.Now().Add(-j.Retention)
 	var sum store.RetentionBatch
-	total := func() int { return sum.LeadIPs + sum.BookingIPs + sum.WebhookPayloads }
+	total := func() int { return spamRows + sum.LeadIPs + sum.BookingIPs + sum.WebhookPayloads }
 	for ctx.Err() == nil {
 		b, err := j.Store.ClearExpiredIPs(ctx, cutoff, j.Batch)
 		if err != nil {
@@ -88,4 +98,27 @@ func (j *RetentionJob) RunOnce(ctx context.Context) (int, error) {
 			"webhook_payloads", sum.WebhookPayloads, "older_than", cutoff.UTC().Format(time.RFC3339))
 	}
 	return total(), ctx.Err()
+}
+
+// spamRound deletes held submissions older than HeldRetention and forgets expired
+// challenges; it returns how many held submissions it deleted. Deleting is idempotent, so
+// several instances may do it at once.
+func (j *RetentionJob) spamRound(ctx context.Context) (int, error) {
+	if j.HeldRetention <= 0 {
+		return 0, nil
+	}
+	now := j.Now()
+	var ipCutoff time.Time
+	if j.Retention > 0 {
+		ipCutoff = now.Add(-j.Retention)
+	}
+	r, err := j.Store.DeleteExpiredSpam(ctx, now.Add(-j.HeldRetention), ipCutoff, now)
+	if err != nil {
+		return 0, err
+	}
+	if r.Held > 0 || r.IPs > 0 || r.Challenges > 0 {
+		j.Logger.Info("retention: held bookings deleted", "held_bookings", r.Held, "held_ips_cleared", r.IPs,
+			"used_challenges", r.Challenges, "older_than", now.Add(-j.HeldRetention).UTC().Format(time.RFC3339))
+	}
+	return r.Held + r.IPs, nil
 }

@@ -212,3 +212,35 @@ func TestRetentionRunStopsWithContext(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+// Held submissions (SPEC §15) are deleted after HeldRetention; younger ones stay.
+func TestRetentionDeletesOldHeldBookings(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		clock := storetest.NewClock(t0)
+		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now})
+		hold := func(email string) string {
+			id, err := s.HoldBooking(ctx, store.HeldParams{Booking: lead.Booking{FirstName: "Ada", LastName: "L", Email: email,
+				EmailNormalized: email, OrganizationName: "Org"}, IP: "192.0.2.1", ConsentVersion: "2026-01", Reason: "pow_missing"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		old := hold("old@example.org")
+		clock.Advance(20 * 24 * time.Hour)
+		young := hold("young@example.org")
+		clock.Advance(10*24*time.Hour + time.Minute) // old is 30 days and a minute old
+		j := &jobs.RetentionJob{Store: s, Retention: retention, HeldRetention: jobs.DefaultHeldRetention, Now: clock.Now}
+		n, err := j.RunOnce(ctx)
+		if err != nil || n < 1 {
+			t.Fatalf("RunOnce: %d, %v", n, err)
+		}
+		if _, err := s.HeldBooking(ctx, old); err == nil {
+			t.Fatal("the 30-day-old held booking is still there")
+		}
+		if _, err := s.HeldBooking(ctx, young); err != nil {
+			t.Fatalf("the 10-day-old held booking went: %v", err)
+		}
+	})
+}

@@ -133,6 +133,10 @@ const (
 	RuleDeduplication     = "lead_deduplication_by_email"
 	// RuleIdempotencyReused: an Idempotency-Key sent again with a different body (Stripe's rule).
 	RuleIdempotencyReused = "idempotency_key_reused"
+	// RuleEmailDomainNotAccepted: a throwaway-mail domain (SPEC §15), public bookings only.
+	RuleEmailDomainNotAccepted = "email_domain_not_accepted"
+	// RuleSpamCheckFailed: --spam-policy refuse, and the booking failed the spam check.
+	RuleSpamCheckFailed = "spam_check_failed"
 )
 
 // Issue is one failed rule on one field.

@@ -6,6 +6,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ type Metrics struct {
 	bookings *prometheus.CounterVec
 	refusals *prometheus.CounterVec
 	emails   *prometheus.CounterVec
+	spam     *prometheus.CounterVec
 	handler  http.Handler
 }
 
@@ -47,6 +49,7 @@ var (
 	bookingOutcomes = []string{"accepted", "deduplicated", "rate_limited", "honeypot", "replayed"}
 	emailOutcomes   = []string{"sent", "retry", "failed"}
 	jobStatuses     = []string{"pending", "running", "done", "failed", "cancelled"}
+	spamEvents      = []string{"held", "released", "discarded", "blocked"}
 )
 
 // New builds a registry with the service's collectors, the Go runtime and process
@@ -79,6 +82,13 @@ func New(src Source, opts Options) *Metrics {
 			Name: "leads_email_deliveries_total",
 			Help: "Confirmation email delivery attempts by outcome: sent, retry (failed, will be retried), failed (given up).",
 		}, []string{"outcome"}),
+		spam: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leads_spam_total",
+			Help: "Spam defence: public bookings held for review or blocked (blocklist), and held bookings released or discarded by staff.",
+		}, []string{"event"}),
+	}
+	for _, o := range spamEvents {
+		m.spam.WithLabelValues(o)
 	}
 	for _, o := range bookingOutcomes {
 		m.bookings.WithLabelValues(o)
@@ -86,7 +96,7 @@ func New(src Source, opts Options) *Metrics {
 	for _, o := range emailOutcomes {
 		m.emails.WithLabelValues(o)
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.bookings, m.refusals, m.emails,
+	m.reg.MustRegister(m.requests, m.latency, m.bookings, m.refusals, m.emails, m.spam,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if src != nil {
 		m.reg.MustRegister(newStoreCollector(src, opts.QueueTimeout))
@@ -117,13 +127,18 @@ func (m *Metrics) ObserveRequest(route string, status int, d time.Duration) {
 }
 
 // ObserveBooking is intake.Service.Observe: "accepted", "deduplicated", "rate_limited",
-// "honeypot", "replayed" or "refused:<rule>".
+// "honeypot", "replayed" or "refused:<rule>"; and the spam defence's "held", "blocked",
+// "released" and "discarded" (leads_spam_total).
 func (m *Metrics) ObserveBooking(outcome string) {
 	if m == nil {
 		return
 	}
 	if rule, ok := strings.CutPrefix(outcome, "refused:"); ok {
 		m.refusals.WithLabelValues(rule).Inc()
+		return
+	}
+	if slices.Contains(spamEvents, outcome) {
+		m.spam.WithLabelValues(outcome).Inc()
 		return
 	}
 	m.bookings.WithLabelValues(outcome).Inc()

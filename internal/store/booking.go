@@ -38,6 +38,14 @@ type BookingParams struct {
 	// The booking stores it; a new lead gets it, and a linked booking moves its lead's
 	// language to this, the latest booking's: the confirmation is written in it.
 	Language string
+	// Challenge, when set, is the booking's verified proof-of-work challenge (SPEC §15): it is
+	// marked used in the booking's transaction, until ChallengeExpires; one used before
+	// fails the booking with IsChallengeUsed.
+	Challenge        string
+	ChallengeExpires time.Time
+	// ReleaseHeldID, when set, is the held submission this booking releases: it is deleted
+	// in the booking's transaction (lead.ErrNotFound when it is gone).
+	ReleaseHeldID string
 }
 
 // language is p's language as stored: "en" or "nb".
@@ -143,6 +151,16 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			return limited
 		}
 
+		if p.Challenge != "" {
+			if err := s.useChallenge(ctx, tx, p.Challenge, p.ChallengeExpires); err != nil {
+				return err
+			}
+		}
+		if p.ReleaseHeldID != "" {
+			if err := s.releaseHeld(ctx, tx, p.ReleaseHeldID); err != nil {
+				return err
+			}
+		}
 		bookingID, newLeadID := newID(), newID()
 		note := fmt.Sprintf("[%s] Demo booking %s via %s", now.Format(time.RFC3339), bookingID, lead.SourceDemoBooking)
 		if b.Message != "" {

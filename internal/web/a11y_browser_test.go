@@ -14,6 +14,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/norsedigital/leads/internal/i18n"
+	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
 
@@ -84,6 +86,15 @@ func TestAccessibility(t *testing.T) {
 	if err := s.Store.DB().QueryRow(`SELECT id FROM bookings WHERE lead_id = $1`, id).Scan(&bookingRef); err != nil {
 		t.Fatal(err)
 	}
+	// the Review page with a held booking and a blocklist entry (SPEC §15)
+	held, _ := lead.ValidateBooking(withConsent(person("Hedy", "Held", "hedy@example.org", "Held Org")))
+	if _, err := s.Store.HoldBooking(t.Context(), store.HeldParams{Booking: held, IP: "192.0.2.7", ConsentVersion: "test-1",
+		Reason: "pow_missing"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Store.AddBlock(t.Context(), "domain", "spam.example"); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("axe finds violations on a page that has them", func(t *testing.T) {
 		bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +152,7 @@ func TestAccessibility(t *testing.T) {
 			tab.do(chromedp.SendKeys(chromedp.ID("token"), s.Admin))
 			tab.submit(chromedp.CSS(`button[type=submit]`), http.StatusOK)
 			for _, path := range []string{"/console/leads", "/console/leads?status=nope", "/console/leads/" + id,
-				"/console/leads/" + id + "/anonymize", "/console/stats", "/console/stats?created_from=2026-05-01&created_to=2026-01-01", "/console/import", "/console/nope"} {
+				"/console/leads/" + id + "/anonymize", "/console/stats", "/console/stats?created_from=2026-05-01&created_to=2026-01-01", "/console/import", "/console/review", "/console/review?done=released", "/console/nope"} {
 				tab.do(chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
 				if got := run(tab, chromedp.Evaluate[string](`document.documentElement.lang`)); got != string(lang) {
 					t.Errorf("%s: <html lang=%q>", path, got)

@@ -99,7 +99,10 @@ type bookingData struct {
 	ConsentError   string
 	ConsentVersion string
 	IdempotencyKey string
-	Summary        []issueLink
+	// FormStamp is the signed time the form was first served (SPEC §15): posted sooner than
+	// the minimum form age, the booking is held for review.
+	FormStamp string
+	Summary   []issueLink
 	// Banner is a message for the whole form (rate limit, outage).
 	Banner string
 }
@@ -135,6 +138,7 @@ func (p *Pages) SubmitBooking(w http.ResponseWriter, r *http.Request) {
 	res, err := p.cfg.Intake.Book(r.Context(), in, intake.Meta{
 		IP: p.cfg.ClientIP(r), UserAgent: lead.Clip(r.UserAgent(), 500), IdempotencyKey: key, BodyHash: intake.FormHash(form), Honeypot: honeypot,
 		Language: string(tr.L), // a form booking is in the page's language
+		Altcha:   form.Get(intake.AltchaField), Form: true, FormStamp: form.Get(intake.FormStampField),
 	})
 	if err == nil {
 		// the page's language travels in the URL: an embedded form gets no lang cookie
@@ -205,6 +209,16 @@ func (p *Pages) newBookingData(r *http.Request, form url.Values, embed bool) boo
 		ConsentChecked: form.Get(consentField) != "",
 		ConsentVersion: p.cfg.Intake.ConsentVersion,
 		IdempotencyKey: newIdemKey(),
+		// a form shown again (to correct it) keeps the time it was first served
+		FormStamp: form.Get(intake.FormStampField),
+	}
+	if d.FormStamp == "" {
+		// without a stamp the booking is held for review, which is the safe way to fail
+		stamp, err := p.cfg.Intake.FormStamp(r.Context())
+		if err != nil {
+			p.cfg.Logger.Warn("booking form: no time stamp", "error", err.Error())
+		}
+		d.FormStamp = stamp
 	}
 	for _, f := range bookingFields {
 		f.Value = form.Get(f.Name)

@@ -17,6 +17,7 @@ import (
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/lead/query"
+	"github.com/norsedigital/leads/internal/spam"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 	"github.com/norsedigital/leads/internal/web"
@@ -41,6 +42,11 @@ type siteOpts struct {
 	// lang is the language every client() asks for with the lang cookie; "" sends none
 	// (the default, nb)
 	lang i18n.Lang
+	// spamPolicy is the booking's spam check; "" is off here (the tests about it set it),
+	// and minFormAge shortens the form's 3 s for the browser
+	spamPolicy   spam.Policy
+	powMaxNumber int64
+	minFormAge   time.Duration
 }
 
 func newSite(t testing.TB, dbURL string, o siteOpts) *site {
@@ -54,7 +60,11 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 	if o.rateLimit == 0 {
 		o.rateLimit = 5
 	}
-	booker := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: o.rateLimit, Window: time.Hour}, ConsentVersion: "test-1"}
+	if o.spamPolicy == "" {
+		o.spamPolicy = spam.PolicyOff
+	}
+	booker := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: o.rateLimit, Window: time.Hour}, ConsentVersion: "test-1",
+		SpamPolicy: o.spamPolicy, PowMaxNumber: o.powMaxNumber, MinFormAge: o.minFormAge}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS})
 	if err != nil {
 		t.Fatal(err)

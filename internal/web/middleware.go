@@ -6,9 +6,11 @@ import (
 
 // Content-Security-Policy of the pages: nothing but our own stylesheet and images, forms
 // post only to us, no inline script or style anywhere. The booking form may be framed by
-// any site (it is meant to be embedded); the console by none.
+// any site (it is meant to be embedded); the console by none. The public pages run our own
+// script files only (the booking form's proof of work, SPEC §15: a Web Worker that fetches
+// its challenge from us).
 const (
-	cspPublic  = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors *"
+	cspPublic  = "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors *"
 	cspConsole = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 

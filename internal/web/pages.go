@@ -157,6 +157,9 @@ func (p *Pages) funcs(l i18n.Lang) template.FuncMap {
 		},
 		"statusLabel": func(s lead.Status) string { return statusLabel(tr, s) },
 		"sourceLabel": func(s lead.Source) string { return sourceLabel(tr, s) },
+		// the spam defence's words (SPEC §15): why a booking was held, a blocklist kind
+		"reasonLabel": func(r string) string { return label(tr, "reason.", r) },
+		"kindLabel":   func(k string) string { return label(tr, "blocklist.kind_", k) },
 		"when":        func(t time.Time) string { return i18n.DateTime(l, p.cfg.Location, t) },
 		"whenPtr": func(t *time.Time) string {
 			if t == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/mail/mailtest"
+	"github.com/norsedigital/leads/internal/spam"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -31,7 +32,7 @@ func TestSeveralInstancesShareOnePostgres(t *testing.T) {
 	old := storetest.MustOpen(t, db, store.Options{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
 	oldIn := lead.BookingInput{FirstName: "Olav", LastName: "Old", Email: "old@example.org", OrganizationName: "Old Org",
 		ConsentGiven: new(true)}
-	if _, err := (&intake.Service{Store: old, ConsentVersion: "test"}).Book(t.Context(), oldIn, intake.Meta{IP: "192.0.2.99"}); err != nil {
+	if _, err := (&intake.Service{Store: old, ConsentVersion: "test", SpamPolicy: spam.PolicyOff}).Book(t.Context(), oldIn, intake.Meta{IP: "192.0.2.99"}); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := sql.Open("pgx", db)
