@@ -96,7 +96,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	booker := &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion,
 		Now: clock, Observe: reg.ObserveBooking}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
-		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location})
+		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location,
+		InactiveRetention: cfg.InactiveRetention})
 	if err != nil {
 		return err
 	}
@@ -138,12 +139,22 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", version())
 
+	// every email to a lead carries a fresh link to their own page (SPEC §14)
+	personalLinks := jobs.PersonalLinks{Store: st, PublicURL: cfg.PublicURL}
+	linkRenderer, err := mail.NewPersonalLinkRenderer()
+	if err != nil {
+		return err
+	}
+
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		(&jobs.EmailWorker{Store: st, Sender: sender, Renderer: renderer, Logger: logger,
 			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry, Lease: cfg.MailLease,
-			Observe: reg.ObserveEmail}).Run(workCtx)
+			Observe: reg.ObserveEmail, PersonalLink: personalLinks.URL,
+			Composers: map[string]jobs.Composer{
+				store.EmailPersonalLink: personalLinks.Composer(linkRenderer, cfg.PublicURL+"/privacy"),
+			}}).Run(workCtx)
 	})
 
 	wg.Go(func() {
@@ -152,7 +163,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	wg.Go(func() {
 		// first round shortly after start, then hourly; one instance at a time does a round.
 		// Addresses stay at least as long as the rate limit's window, which counts them.
-		(&jobs.RetentionJob{Store: st, Retention: max(cfg.IPRetention, cfg.RateLimit.Window), Logger: logger}).Run(workCtx)
+		(&jobs.RetentionJob{Store: st, Retention: max(cfg.IPRetention, cfg.RateLimit.Window),
+			InactiveRetention: cfg.InactiveRetention, Logger: logger}).Run(workCtx)
 	})
 
 	errc := make(chan error, len(servers))
