@@ -90,6 +90,7 @@ func TestSelfServiceBrowserWalk(t *testing.T) {
 
 		// the page, in the lead's language
 		tab.do(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		tab.screenshot("my-page-" + e.Name)
 		if got := run(tab, chromedp.Text(chromedp.CSS("main h1"))); got != tx(i18n.EN, "my.heading") {
 			t.Errorf("heading %q", got)
 		}
@@ -121,6 +122,7 @@ func TestSelfServiceBrowserWalk(t *testing.T) {
 			setValue("role_title", "Head Wombat"))
 		tab.submit(chromedp.CSS(`form[action*="/details"] button`), http.StatusUnprocessableEntity)
 		tab.do(chromedp.WaitVisible(chromedp.ID("first_name-error")))
+		tab.screenshot("my-page-refused-" + e.Name)
 		if got := tab.activeID(); got != "error-summary" {
 			t.Errorf("focus after a refused correction is on %q", got)
 		}
