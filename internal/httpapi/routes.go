@@ -81,5 +81,6 @@ func (s *server) routes() {
 		s.mux.Handle("POST /my/{token}/details", w.SelfService(w.MyCorrect))
 		s.mux.Handle("GET /my/{token}/erase", w.SelfService(w.MyConfirmErase))
 		s.mux.Handle("POST /my/{token}/erase", w.SelfService(w.MyErase))
+		s.mux.Handle("/my/", w.SelfService(w.MyNotFound))
 	}
 }

@@ -121,7 +121,7 @@ func TestSelfServiceBrowserWalk(t *testing.T) {
 			setValue("first_name", ""),
 			setValue("role_title", "Head Wombat"))
 		tab.submit(chromedp.CSS(`form[action*="/details"] button`), http.StatusUnprocessableEntity)
-		tab.do(chromedp.WaitVisible(chromedp.ID("first_name-error")))
+		tab.do(chromedp.WaitVisible(chromedp.ID("first_name-error")), chromedp.WaitVisible(chromedp.ID("error-summary")))
 		tab.screenshot("my-page-refused-" + e.Name)
 		if got := tab.activeID(); got != "error-summary" {
 			t.Errorf("focus after a refused correction is on %q", got)
@@ -274,6 +274,7 @@ func testSelfServiceA11y(t *testing.T, br context.Context, s *site, src string, 
 		chromedp.SetAttributeValue(chromedp.CSS(`form[action^="/my"]`), "novalidate", ""),
 		chromedp.SendKeys(chromedp.ID("email"), "not-an-address"))
 	tab.submit(chromedp.CSS(`form button[type=submit]`), http.StatusUnprocessableEntity)
+	tab.do(chromedp.WaitVisible(chromedp.ID("error-summary")))
 	if got := tab.activeID(); got != "error-summary" {
 		t.Errorf("after a refused request focus is on %q", got)
 	}

@@ -85,6 +85,11 @@ func TestSelfServicePage(t *testing.T) {
 		if forged.StatusCode != http.StatusNotFound || !strings.Contains(forged.Body, tx(i18n.NB, "my.invalid")) {
 			t.Fatalf("forged link: %d", forged.StatusCode)
 		}
+		for _, path := range []string{"/my/", "/my/a/b", link + "/nope"} {
+			if r := s.get(c, path); r.StatusCode != http.StatusNotFound || !strings.Contains(r.Body, tx(i18n.NB, "my.invalid")) {
+				t.Errorf("%s: %d", path, r.StatusCode)
+			}
+		}
 		if bad := s.get(c, "/my/%3Cscript%3E"); bad.StatusCode != http.StatusNotFound || strings.Contains(bad.Body, "<script>") {
 			t.Errorf("malformed link: %d", bad.StatusCode)
 		}
