@@ -11,6 +11,7 @@ import (
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
+	"github.com/norsedigital/leads/internal/webhook"
 )
 
 // bookFrom stores a public booking of email from ip.
@@ -320,6 +321,63 @@ func TestAnonymizeInactive(t *testing.T) {
 		}
 		if _, err := s.PersonalLinkLead(ctx, link); !errors.Is(err, store.ErrPersonalLinkGone) {
 			t.Errorf("the link of a lead anonymized by retention: %v", err)
+		}
+	})
+}
+
+// An erasure by the person on their own page leaves no copy: lead, bookings, events, the
+// link emails (cancelled), webhook payloads, and the links (revoked).
+func TestSelfServiceErasureLeavesNoCopy(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		clock := storetest.NewClock(t0)
+		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now})
+		if _, _, err := s.CreateWebhook(ctx, "https://hooks.example/leads", webhook.Events); err != nil {
+			t.Fatal(err)
+		}
+		id := victim.book(t, s, victim.ip, victim.message, "spring", "").LeadID
+		bystander.book(t, s, bystander.ip, bystander.message, "spring", "")
+		link, err := s.NewPersonalLink(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RequestPersonalLink(ctx, store.LinkRequest{Email: victim.email, IP: victim.ip2, Limit: 5, Window: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		corrected := "Chief Pangolin Officer"
+		if _, err := s.PatchLead(ctx, id, lead.Input{RoleTitle: lead.Val(corrected)}, nil, lead.DataSubjectActor); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ExportLead(ctx, id, lead.DataSubjectActor); err != nil {
+			t.Fatal(err)
+		}
+		needles := append(victim.needles()[:0:0], victim.first, victim.last, victim.email, victim.phoneE164, victim.role, victim.message, victim.ip, victim.userAgent, corrected)
+		found := findIn(everyValue(t, s), needles)
+		for _, n := range needles {
+			if len(found[n]) == 0 { // the booking keeps the role the lead no longer has
+				t.Fatalf("before erasure %q is nowhere: the search is broken", n)
+			}
+		}
+		clock.Advance(time.Minute)
+		if _, err := s.AnonymizeLead(ctx, id, lead.DataSubjectActor); err != nil {
+			t.Fatal(err)
+		}
+		if found := findIn(everyValue(t, s), needles); len(found) > 0 {
+			t.Errorf("after erasure the person's data is still stored: %v", found)
+		}
+		if found := findIn(everyValue(t, s), []string{bystander.first, bystander.email}); len(found) != 2 {
+			t.Errorf("the bystander's data must stay: %v", found)
+		}
+		if _, err := s.PersonalLinkLead(ctx, link); !errors.Is(err, store.ErrPersonalLinkGone) {
+			t.Errorf("the link after erasure: %v", err)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM email_jobs WHERE lead_id = $1 AND kind = 'personal_link' AND status = 'cancelled'`, id); n != 1 {
+			t.Errorf("the queued link email is not cancelled: %d", n)
+		}
+		for _, want := range []string{"updated", "exported", "anonymized"} {
+			if n := count(t, s, `SELECT COUNT(*) FROM lead_events WHERE lead_id = $1 AND type = $2 AND actor = 'data_subject'`, id, want); n != 1 {
+				t.Errorf("%d %s events by data_subject", n, want)
+			}
 		}
 	})
 }
