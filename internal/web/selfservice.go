@@ -170,7 +170,9 @@ func (p *Pages) myGone(w http.ResponseWriter, r *http.Request, status int) {
 }
 
 // MyNotFound answers any other path under /my/ with the page of a link that does not work.
-func (p *Pages) MyNotFound(w http.ResponseWriter, r *http.Request) { p.myGone(w, r, http.StatusNotFound) }
+func (p *Pages) MyNotFound(w http.ResponseWriter, r *http.Request) {
+	p.myGone(w, r, http.StatusNotFound)
+}
 
 // myLangs is the language switch of a self-service page: the page's own path (after a POST
 // the GET of the link's page, never the action's URL).
