@@ -108,6 +108,9 @@ func (j *RetentionJob) clearIPs(ctx context.Context) (int, error) {
 		return 0, nil // retention not configured: keep everything
 	}
 	cutoff := j.Now().Add(-j.Retention)
+	if err := j.Store.PurgeSelfService(ctx, cutoff); err != nil {
+		return 0, err
+	}
 	var sum store.RetentionBatch
 	total := func() int { return sum.LeadIPs + sum.BookingIPs + sum.WebhookPayloads }
 	for ctx.Err() == nil {

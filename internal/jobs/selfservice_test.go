@@ -179,3 +179,36 @@ func TestRetentionAnonymizesInactiveLeads(t *testing.T) {
 		}
 	})
 }
+
+// The retention round deletes link requests older than the IP retention (their keys are
+// client addresses) and expired links, even when nobody asks for a link to do it.
+func TestRetentionPurgesSelfServiceRows(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		clock := storetest.NewClock(t0)
+		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now})
+		id := bookFrom(t, s, "ada@purge.example", "192.0.2.1").LeadID
+		if err := s.RequestPersonalLink(ctx, store.LinkRequest{Email: "x@purge.example", IP: "192.0.2.9", Limit: 5, Window: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.NewPersonalLink(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		rows := func(table string) int {
+			var n int
+			if err := s.DB().QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		job := &jobs.RetentionJob{Store: s, Retention: retention, Now: clock.Now}
+		clock.Advance(retention - time.Minute)
+		if _, err := job.RunOnce(ctx); err != nil || rows("personal_link_requests") != 1 || rows("personal_links") != 1 {
+			t.Fatalf("before their time: %v, %d requests, %d links", err, rows("personal_link_requests"), rows("personal_links"))
+		}
+		clock.Advance(store.PersonalLinkTTL)
+		if _, err := job.RunOnce(ctx); err != nil || rows("personal_link_requests") != 0 || rows("personal_links") != 0 {
+			t.Fatalf("after: %v, %d requests, %d links", err, rows("personal_link_requests"), rows("personal_links"))
+		}
+	})
+}

@@ -187,6 +187,19 @@ func (s *Store) countLinkRequest(ctx context.Context, tx *sql.Tx, key string, li
 	return err
 }
 
+// PurgeSelfService deletes what the self-service pages keep only for a while: link requests
+// made before ipCutoff (their rate keys are client addresses; POST /my deletes them too, but
+// only when someone asks) and links that expired.
+func (s *Store) PurgeSelfService(ctx context.Context, ipCutoff time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM personal_link_requests WHERE created_at < $1`, ts(ipCutoff)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM personal_links WHERE expires_at <= $1`, ts(s.now()))
+		return err
+	})
+}
+
 // RetentionActor is who anonymizes an inactive lead: the retention job.
 var RetentionActor = lead.Actor{Name: "retention"}
 

@@ -165,7 +165,7 @@ func (p *Pages) myGone(w http.ResponseWriter, r *http.Request, status int) {
 		title, msg = tr.T("my.gone_title"), tr.T("my.gone")
 	}
 	c := p.base(r, title)
-	c.Langs = p.myLangs(r, "")
+	c.Langs = p.myLangs(r, r.PathValue("token")) // after a POST, the link's own page
 	p.render(w, r, status, "public_my_gone", myGoneData{chrome: c, Message: msg})
 }
 
