@@ -276,8 +276,11 @@ func (p *Pages) MyCorrect(w http.ResponseWriter, r *http.Request) {
 	}
 	var in lead.Input
 	for _, f := range selfFields {
-		fd, _ := lead.LookupField(f.Name)
-		*fd.Input(&in) = lead.Val(r.PostForm.Get(f.Name))
+		// a field the post leaves out stays as it is (only what was sent is a correction)
+		if _, sent := r.PostForm[f.Name]; sent {
+			fd, _ := lead.LookupField(f.Name)
+			*fd.Input(&in) = lead.Val(r.PostForm.Get(f.Name))
+		}
 	}
 	out, err := p.cfg.Store.PatchLead(r.Context(), l.ID, in, nil, lead.DataSubjectActor)
 	var de *lead.Error

@@ -192,6 +192,12 @@ func TestSelfServicePage(t *testing.T) {
 		if p := s.get(c, r.Header.Get("Location")); !strings.Contains(p.Body, tx(i18n.EN, "my.corrected")) || !strings.Contains(p.Body, "Kari Anne") {
 			t.Errorf("the page after the correction")
 		}
+		// a post with one field corrects that one only
+		r = s.do(c, http.MethodPost, link+"/details", url.Values{"last_name": {"Nordmann-Berg"}})
+		if l, _ := s.Store.GetLead(t.Context(), id); r.StatusCode != http.StatusSeeOther || l.LastName != "Nordmann-Berg" || l.FirstName != "Kari Anne" || l.Phone == nil {
+			t.Errorf("a one-field correction: %d %+v", r.StatusCode, l)
+		}
+		good.Set("last_name", "Nordmann-Berg")
 		r = s.do(c, http.MethodPost, link+"/details", good)
 		if !strings.Contains(r.Header.Get("Location"), "done=unchanged") {
 			t.Errorf("the same correction again: %s", r.Header.Get("Location"))
