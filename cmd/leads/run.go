@@ -92,6 +92,7 @@ type config struct {
 	DBMaxConns           int
 	Timezone             string
 	Location             *time.Location // of Timezone
+	InactiveRetention    time.Duration  // --inactive-retention; 0 keeps inactive leads
 	finish               func() error   // converts the parsed raw values
 	// spam defence (SPEC §15)
 	SpamPolicy   spam.Policy
@@ -177,6 +178,18 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 		}
 		c.IPRetention = d
 		return nil
+	}
+	// the prospect's own page (SPEC §14): lost and disqualified leads are not kept forever
+	inactive := "17520h"
+	str(&inactive, "inactive-retention", "LEADS_INACTIVE_RETENTION", inactive, "anonymize lost and disqualified leads unchanged this long (0: never)")
+	finish := c.finish
+	c.finish = func() error {
+		d, err := time.ParseDuration(inactive)
+		if err != nil || d < 0 {
+			return fmt.Errorf("--inactive-retention %q: want a duration like 17520h, or 0 to keep inactive leads", inactive)
+		}
+		c.InactiveRetention = d
+		return finish()
 	}
 	return fs
 }

@@ -97,7 +97,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Now: clock, Observe: reg.ObserveBooking,
 		SpamPolicy: cfg.SpamPolicy, PowMaxNumber: cfg.PowMaxNumber, Logger: logger}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
-		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location})
+		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location,
+		InactiveRetention: cfg.InactiveRetention})
 	if err != nil {
 		return err
 	}
@@ -139,12 +140,22 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", version())
 
+	// every email to a lead carries a fresh link to their own page (SPEC §14)
+	personalLinks := jobs.PersonalLinks{Store: st, PublicURL: cfg.PublicURL}
+	linkRenderer, err := mail.NewPersonalLinkRenderer()
+	if err != nil {
+		return err
+	}
+
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		(&jobs.EmailWorker{Store: st, Sender: sender, Renderer: renderer, Logger: logger,
 			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry, Lease: cfg.MailLease,
-			Observe: reg.ObserveEmail}).Run(workCtx)
+			Observe: reg.ObserveEmail, PersonalLink: personalLinks.URL,
+			Composers: map[string]jobs.Composer{
+				store.EmailPersonalLink: personalLinks.Composer(linkRenderer, cfg.PublicURL+"/privacy"),
+			}}).Run(workCtx)
 	})
 
 	wg.Go(func() {
@@ -155,7 +166,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		// Addresses stay at least as long as the rate limit's window, which counts them.
 		// held submissions (SPEC §15) go after HeldRetention, whatever --ip-retention says
 		(&jobs.RetentionJob{Store: st, Retention: max(cfg.IPRetention, cfg.RateLimit.Window), Logger: logger,
-			HeldRetention: jobs.DefaultHeldRetention}).Run(workCtx)
+			InactiveRetention: cfg.InactiveRetention, HeldRetention: jobs.DefaultHeldRetention}).Run(workCtx)
 	})
 
 	errc := make(chan error, len(servers))

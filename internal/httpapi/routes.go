@@ -87,5 +87,14 @@ func (s *server) routes() {
 		s.mux.Handle("POST /console/blocklist", w.Staff(lead.RoleAdmin, w.AddBlock))
 		s.mux.Handle("POST /console/blocklist/{id}/delete", w.Staff(lead.RoleAdmin, w.DeleteBlock))
 		s.mux.Handle("/console/", w.Console(w.NotFound))
+		// the prospect's own page (SPEC §14)
+		s.mux.Handle("GET /my", w.SelfService(w.MyRequestForm))
+		s.mux.Handle("POST /my", w.SelfService(w.MyRequest))
+		s.mux.Handle("GET /my/{token}", w.SelfService(w.MyPage))
+		s.mux.Handle("POST /my/{token}/export", w.SelfService(w.MyExport))
+		s.mux.Handle("POST /my/{token}/details", w.SelfService(w.MyCorrect))
+		s.mux.Handle("GET /my/{token}/erase", w.SelfService(w.MyConfirmErase))
+		s.mux.Handle("POST /my/{token}/erase", w.SelfService(w.MyErase))
+		s.mux.Handle("/my/", w.SelfService(w.MyNotFound))
 	}
 }

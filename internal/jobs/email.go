@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/i18n"
+	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/mail"
 	"github.com/norsedigital/leads/internal/store"
 )
@@ -28,6 +29,9 @@ type EmailWorker struct {
 	// Composers write the emails of the other kinds (store.EmailJob.Kind), each registered
 	// by the feature that enqueues it. A job of a kind without one fails.
 	Composers map[string]Composer
+	// PersonalLink, when set, mints the link to the prospect's own page that the
+	// confirmation carries (PersonalLinks.URL).
+	PersonalLink func(ctx context.Context, leadID string) (string, error)
 
 	Poll        time.Duration // how often to look for due jobs without a local wake-up (1s)
 	Lease       time.Duration // how long a claimed job is ours (2m; longer than an SMTP timeout)
@@ -78,7 +82,18 @@ var ErrSkipEmail = errors.New("email no longer due")
 // compose writes the email of j.
 func (w *EmailWorker) compose(ctx context.Context, j store.EmailJob, lang i18n.Lang) (mail.Message, error) {
 	if j.Kind == store.EmailConfirmation {
-		return w.Renderer.Render(lang, mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL})
+		c := mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL}
+		if w.PersonalLink != nil {
+			link, err := w.PersonalLink(ctx, j.LeadID)
+			if errors.Is(err, lead.ErrNotFound) {
+				return mail.Message{}, ErrSkipEmail // erased since the claim
+			}
+			if err != nil {
+				return mail.Message{}, err
+			}
+			c.SelfServiceURL = link
+		}
+		return w.Renderer.Render(lang, c)
 	}
 	c, ok := w.Composers[j.Kind]
 	if !ok {

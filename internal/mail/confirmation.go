@@ -27,6 +27,9 @@ type Confirmation struct {
 	FirstName  string // greeting
 	BookingRef string // booking id (uuid)
 	PrivacyURL string // link to the privacy notice
+	// SelfServiceURL is the prospect's own page (SPEC §14), a fresh personal link minted
+	// for this email; "" leaves the paragraph out.
+	SelfServiceURL string
 }
 
 // Message is a rendered email, ready for a Sender.
@@ -98,9 +101,10 @@ func (r *Renderer) Render(l i18n.Lang, c Confirmation) (Message, error) {
 		Confirmation
 		Lang string
 	}{Confirmation{
-		FirstName:  strings.TrimSpace(c.FirstName),
-		BookingRef: strings.TrimSpace(c.BookingRef),
-		PrivacyURL: withLang(strings.TrimSpace(c.PrivacyURL), l),
+		FirstName:      strings.TrimSpace(c.FirstName),
+		BookingRef:     strings.TrimSpace(c.BookingRef),
+		PrivacyURL:     withLang(strings.TrimSpace(c.PrivacyURL), l),
+		SelfServiceURL: strings.TrimSpace(c.SelfServiceURL),
 	}, string(l)}
 
 	var text, html bytes.Buffer

@@ -89,6 +89,11 @@ func (s *Store) AnonymizeByEmail(ctx context.Context, email string, actor lead.A
 // anonymize does the work of AnonymizeLead inside tx; done is false when the lead was
 // already anonymized (by an earlier call, or a concurrent one that committed first).
 func (s *Store) anonymize(ctx context.Context, tx *sql.Tx, id string, actor lead.Actor) (l lead.Lead, done bool, err error) {
+	return s.anonymizeFor(ctx, tx, id, actor, "")
+}
+
+// anonymizeFor is anonymize with a reason recorded in the event's details ("" for none).
+func (s *Store) anonymizeFor(ctx context.Context, tx *sql.Tx, id string, actor lead.Actor, reason string) (l lead.Lead, done bool, err error) {
 	t := s.now().UTC()
 	now := ts(t)
 	// the row lock makes a concurrent erasure wait here and then find anonymized_at set
@@ -133,8 +138,15 @@ WHERE lead_id = $1 AND status IN ('pending', 'running')`, id, now)
 	if err := scrubEvents(ctx, tx, id); err != nil {
 		return l, false, err
 	}
-	if err := insertEvent(ctx, tx, id, lead.EventAnonymized, actor, map[string]any{
-		"bookings": bookings, "emails_cancelled": cancelled}, t); err != nil {
+	// the personal links stop working with the data they showed (SPEC §14)
+	if _, err := tx.ExecContext(ctx, `UPDATE personal_links SET revoked_at = $2 WHERE lead_id = $1 AND revoked_at IS NULL`, id, now); err != nil {
+		return l, false, err
+	}
+	details := map[string]any{"bookings": bookings, "emails_cancelled": cancelled}
+	if reason != "" {
+		details["reason"] = reason
+	}
+	if err := insertEvent(ctx, tx, id, lead.EventAnonymized, actor, details, t); err != nil {
 		return l, false, err
 	}
 	if l, err = s.getLead(ctx, tx, id); err != nil {
@@ -364,12 +376,12 @@ FROM email_jobs WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 	out := []ExportEmail{}
 	for rows.Next() {
 		var e ExportEmail
-		var lastErr sql.NullString
-		if err := rows.Scan(&e.ID, &e.BookingID, &e.Status, &e.Attempts, &lastErr,
+		var lastErr, bookingID sql.NullString // an email about no booking (a personal link) has none
+		if err := rows.Scan(&e.ID, &bookingID, &e.Status, &e.Attempts, &lastErr,
 			(*dbTime)(&e.CreatedAt), (*dbTime)(&e.UpdatedAt)); err != nil {
 			return nil, err
 		}
-		e.LastError = strPtr(lastErr)
+		e.LastError, e.BookingID = strPtr(lastErr), bookingID.String
 		out = append(out, e)
 	}
 	return out, rows.Err()

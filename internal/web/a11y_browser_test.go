@@ -178,6 +178,8 @@ func TestAccessibility(t *testing.T) {
 			tab.clean()
 		})
 
+		t.Run("self-service pages", func(t *testing.T) { testSelfServiceA11y(t, browser, s, src, lang) })
+
 		t.Run("the booking form with the keyboard alone", func(t *testing.T) {
 			tab := openTab(t, browser)
 			tab.do(chromedp.Navigate(s.URL+"/?utm_campaign=keys&"+q), chromedp.WaitVisible(chromedp.ID("first_name")))

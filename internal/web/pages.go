@@ -42,6 +42,8 @@ type Config struct {
 	SessionTTL time.Duration
 	// IPRetention is stated on the privacy notice; 30 days when zero.
 	IPRetention time.Duration
+	// InactiveRetention is stated on the privacy notice (--inactive-retention; 0: off).
+	InactiveRetention time.Duration
 	// SecureCookies marks the console cookie Secure even on plain-HTTP requests: behind a
 	// TLS-terminating proxy (--public-url https://…) the browser speaks HTTPS, the proxy
 	// speaks HTTP to us, and the cookie must never travel without TLS.
