@@ -23,7 +23,10 @@ Usage:
   leads serve   [flags]   start the HTTP service and the email worker
   leads migrate [flags]   apply database migrations and exit
   leads token create --name N --role sales|admin   print a new staff API token
+  leads token create --staff EMAIL                  print a token that acts as that member
   leads token list | token revoke --name N
+  leads staff add --name N --email E --role sales|admin [--weight W] [--language nb|en]
+  leads staff list | staff disable --email E        the sales team
   leads generate --count N                          fill the database with N realistic leads
   leads version           print the version
 
@@ -61,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return generateCmd(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, rest, getenv, stdout, stderr)
+	case "staff":
+		return staffCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		newConfig(getenv).flags(stdout).PrintDefaults()
