@@ -50,6 +50,12 @@ func (s *server) routes() {
 	// staff: imports
 	s.mux.HandleFunc("POST /api/v1/imports", s.staff(lead.RoleSales, s.handleImport))
 
+	// the sales team (SPEC §11)
+	s.mux.HandleFunc("GET /api/v1/staff", s.staff(lead.RoleSales, s.handleListStaff))
+	s.mux.HandleFunc("POST /api/v1/staff", s.staff(lead.RoleAdmin, s.handleCreateStaff))
+	s.mux.HandleFunc("PATCH /api/v1/staff/{id}", s.staff(lead.RoleAdmin, s.handlePatchStaff))
+	s.mux.HandleFunc("GET /api/v1/me", s.staff(lead.RoleSales, s.handleMe))
+
 	s.mux.HandleFunc("/api/", s.handleAPINotFound)
 
 	// web pages
