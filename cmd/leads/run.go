@@ -15,6 +15,7 @@ import (
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/store"
+	"github.com/norsedigital/leads/internal/web"
 )
 
 const usage = `leads — lead intake and sales pipeline service
@@ -96,6 +97,10 @@ type config struct {
 	DBMaxConns           int
 	Timezone             string
 	Location             *time.Location // of Timezone
+	OIDCIssuer           string
+	OIDCClientID         string
+	OIDCClientSecret     string
+	OIDCName             string
 	finish               func() error   // converts the parsed raw values
 }
 
@@ -133,6 +138,10 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	maxConns := strconv.Itoa(store.DefaultMaxConns)
 	str(&maxConns, "db-max-conns", "LEADS_DB_MAX_CONNS", maxConns, "most PostgreSQL connections this instance opens; all instances and tools on a server share its max_connections")
 	str(&c.Timezone, "timezone", "LEADS_TIMEZONE", "Europe/Oslo", "IANA time zone of the dates and times the console shows people (the API stays UTC)")
+	str(&c.OIDCIssuer, "oidc-issuer", "LEADS_OIDC_ISSUER", "", "single sign-on: the OpenID provider's issuer URL (with --oidc-client-id and --oidc-client-secret)")
+	str(&c.OIDCClientID, "oidc-client-id", "LEADS_OIDC_CLIENT_ID", "", "single sign-on: our client id at the provider")
+	str(&c.OIDCClientSecret, "oidc-client-secret", "LEADS_OIDC_CLIENT_SECRET", "", "single sign-on: our client secret at the provider")
+	str(&c.OIDCName, "oidc-name", "LEADS_OIDC_NAME", "", "single sign-on: the provider's name on the button (\"Sign in with …\")")
 	c.finish = func() error {
 		mc, err := strconv.Atoi(maxConns)
 		if err != nil || mc <= 0 {
@@ -187,7 +196,26 @@ func (c *config) validate() error {
 		c.PublicURL = "http://" + c.Addr
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	set := 0
+	for _, v := range []string{c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret} {
+		if v != "" {
+			set++
+		}
+	}
+	if set != 0 && set != 3 {
+		return errors.New("single sign-on needs all of --oidc-issuer, --oidc-client-id and --oidc-client-secret")
+	}
 	return nil
+}
+
+// oidc is the single sign-on setup, or nil when it is off. Discovery waits for the first
+// sign-in (web.OIDCConfig), so the service starts while the provider is down.
+func (c *config) oidc() *web.OIDCConfig {
+	if c.OIDCIssuer == "" {
+		return nil
+	}
+	return &web.OIDCConfig{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
+		RedirectURL: c.PublicURL + "/console/oidc/callback", Name: c.OIDCName}
 }
 
 // behindTLS reports whether people reach the service over HTTPS (--public-url https://…):

@@ -96,7 +96,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	booker := &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion,
 		Now: clock, Observe: reg.ObserveBooking}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
-		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location})
+		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location, OIDC: cfg.oidc()})
 	if err != nil {
 		return err
 	}
@@ -138,12 +138,17 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "version", version())
 
+	// the email kinds other than the confirmation, each composed by its feature
+	composers := map[string]jobs.Composer{
+		store.EmailSignInLink: jobs.SignInLinkComposer(st, cfg.PublicURL, clock),
+	}
+
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		(&jobs.EmailWorker{Store: st, Sender: sender, Renderer: renderer, Logger: logger,
 			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry, Lease: cfg.MailLease,
-			Observe: reg.ObserveEmail}).Run(workCtx)
+			Observe: reg.ObserveEmail, Composers: composers}).Run(workCtx)
 	})
 
 	wg.Go(func() {

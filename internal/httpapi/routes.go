@@ -78,6 +78,17 @@ func (s *server) routes() {
 		s.mux.Handle("GET /console/stats", w.Staff(lead.RoleSales, w.Stats))
 		s.mux.Handle("GET /console/import", w.Staff(lead.RoleSales, w.ImportForm))
 		s.mux.Handle("POST /console/import", w.StaffUpload(lead.RoleSales, web.MaxImportUpload, w.Import))
+		// people sign in by email link or single sign-on (SPEC §11); admins keep the team
+		s.mux.Handle("POST /console/sign-in/email", w.Console(w.RequestLink))
+		s.mux.Handle("GET /console/sign-in/link", w.Console(w.LinkPage))
+		s.mux.Handle("POST /console/sign-in/link", w.Console(w.UseLink))
+		s.mux.Handle("POST /console/oidc/start", w.Console(w.OIDCStart))
+		s.mux.Handle("GET /console/oidc/callback", w.Console(w.OIDCCallback))
+		s.mux.Handle("GET /console/team", w.Staff(lead.RoleAdmin, w.Team))
+		s.mux.Handle("POST /console/team", w.Staff(lead.RoleAdmin, w.AddMember))
+		s.mux.Handle("GET /console/team/{id}", w.Staff(lead.RoleAdmin, w.MemberPage))
+		s.mux.Handle("POST /console/team/{id}", w.Staff(lead.RoleAdmin, w.SaveMember))
+		s.mux.Handle("POST /console/team/{id}/active", w.Staff(lead.RoleAdmin, w.SetMemberActive))
 		s.mux.Handle("/console/", w.Console(w.NotFound))
 	}
 }
