@@ -41,6 +41,8 @@ type siteOpts struct {
 	// lang is the language every client() asks for with the lang cookie; "" sends none
 	// (the default, nb)
 	lang i18n.Lang
+	// oidc sets up single sign-on
+	oidc *web.OIDCConfig
 }
 
 func newSite(t testing.TB, dbURL string, o siteOpts) *site {
@@ -55,7 +57,7 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 		o.rateLimit = 5
 	}
 	booker := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: o.rateLimit, Window: time.Hour}, ConsentVersion: "test-1"}
-	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS})
+	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS, OIDC: o.oidc})
 	if err != nil {
 		t.Fatal(err)
 	}
