@@ -133,6 +133,8 @@ func (p *Pages) OIDCCallback(w http.ResponseWriter, r *http.Request) {
 	refused := func(reason string, err error) {
 		p.oidcRefused(w, r, reason, err, http.StatusForbidden, tr.T("signin.sso_refused_title"), tr.T("signin.sso_refused_text"))
 	}
+	q := r.URL.Query()
+	atSignIn(r)
 	c, err := r.Cookie(oidcCookie)
 	// one attempt, one callback
 	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: "", Path: oidcCookiePath, MaxAge: -1, HttpOnly: true,
@@ -142,7 +144,6 @@ func (p *Pages) OIDCCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(c.Value, ".")
-	q := r.URL.Query()
 	if len(parts) != 3 || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(parts[0])) != 1 {
 		failed("state_mismatch", nil)
 		return

@@ -124,6 +124,7 @@ type linkData struct {
 func (p *Pages) LinkPage(w http.ResponseWriter, r *http.Request) {
 	tr := p.tr(r)
 	raw := r.URL.Query().Get("token")
+	atSignIn(r)
 	if err := p.cfg.Store.CheckSignInLink(r.Context(), raw); err != nil {
 		if lead.ErrorCode(err) != lead.CodeUnauthorized {
 			p.internalError(w, r, err)
@@ -132,16 +133,16 @@ func (p *Pages) LinkPage(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusGone, "console_signin_link", linkData{chrome: p.base(r, tr.T("signin.link_bad_title"))})
 		return
 	}
-	p.render(w, r, http.StatusOK, "console_signin_link", linkData{chrome: p.linkChrome(r), Token: raw})
+	p.render(w, r, http.StatusOK, "console_signin_link", linkData{chrome: p.base(r, tr.T("signin.title")), Token: raw})
 }
 
-// linkChrome is the link page's chrome; its language switch keeps no token in its URLs.
-func (p *Pages) linkChrome(r *http.Request) chrome {
-	c := p.base(r, p.tr(r).T("signin.title"))
-	for i := range c.Langs {
-		c.Langs[i].URL = "/console/sign-in?lang=" + c.Langs[i].Lang
-	}
-	return c
+// atSignIn points the language switch of r's page at the sign-in page: the URL r came
+// with carries a secret (a link's token, an authorization code) that the page must not
+// repeat, and that would not work twice anyway.
+func atSignIn(r *http.Request) {
+	u := *r.URL
+	u.Path, u.RawQuery = "/console/sign-in", ""
+	r.URL = &u
 }
 
 // UseLink is POST /console/sign-in/link: spends the link (once, atomically) and opens a
@@ -152,6 +153,7 @@ func (p *Pages) UseLink(w http.ResponseWriter, r *http.Request) {
 		p.formError(w, r, err)
 		return
 	}
+	atSignIn(r)
 	m, err := p.cfg.Store.UseSignInLink(r.Context(), r.PostForm.Get("token"))
 	if err != nil {
 		if lead.ErrorCode(err) != lead.CodeUnauthorized {

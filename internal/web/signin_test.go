@@ -143,6 +143,9 @@ func testSignInByEmailLink(t *testing.T, e storetest.Engine, lang i18n.Lang) {
 				t.Fatalf("no sign-in form:\n%s", p.Body)
 			}
 			token = m[1]
+			if strings.Count(p.Body, token) != 1 {
+				t.Fatal("the page repeats the link's token (language switch?)")
+			}
 		}
 		if n := s.count(`SELECT COUNT(*) FROM signin_links WHERE used_at IS NOT NULL`); n != 0 {
 			t.Fatal("a GET spent the link")
