@@ -101,7 +101,7 @@ type config struct {
 	OIDCClientID         string
 	OIDCClientSecret     string
 	OIDCName             string
-	finish               func() error   // converts the parsed raw values
+	finish               func() error // converts the parsed raw values
 }
 
 func newConfig(getenv func(string) string) *config { return &config{getenv: getenv} }
