@@ -210,14 +210,15 @@ func (p *Pages) OIDCCallback(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, err)
 		return
 	}
-	if !p.openSession(w, r, memberToken(m)) {
+	r, ok := p.openMemberSession(w, r, m)
+	if !ok {
 		return
 	}
 	p.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "single sign-on", slog.String("staff_id", m.ID),
 		slog.String("request_id", w.Header().Get("X-Request-Id")))
 	// a page, not a redirect: after the provider's cross-site redirect the browser would not
 	// send the SameSite=Strict session cookie with the next request of the same navigation
-	p.render(w, r, http.StatusOK, "console_signin_done", signInData{chrome: p.base(r, tr.T("signin.done_title"))})
+	p.render(w, r, http.StatusOK, "console_signin_done", signInData{chrome: p.base(r, p.tr(r).T("signin.done_title"))})
 }
 
 // oidcRefused answers a refused single sign-on and logs why: the reason and the library's

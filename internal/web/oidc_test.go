@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -80,7 +81,7 @@ func testSingleSignOn(t *testing.T, e storetest.Engine, lang i18n.Lang) {
 		return &web.OIDCConfig{Issuer: prov.Issuer, ClientID: "leads-console", ClientSecret: "s3cret",
 			RedirectURL: siteURL + "/console/oidc/callback", Name: "Norse ID"}
 	}})
-	kari := s.member("Kari Selger", "kari@norse.example", "admin", "nb")
+	kari := s.member("Kari Selger", "kari@norse.example", "admin", "en")
 	s.member("Per Uverifisert", "per@norse.example", "sales", "nb")
 	ola := s.member("Ola Borte", "ola@norse.example", "sales", "nb")
 	if _, err := s.Store.UpdateMember(t.Context(), ola.ID, lead.MemberInput{Active: new(false)}, lead.Actor{Name: "test"}); err != nil {
@@ -162,6 +163,18 @@ func testSingleSignOn(t *testing.T, e storetest.Engine, lang i18n.Lang) {
 		var staffID string
 		if err := s.Store.DB().QueryRow(`SELECT CAST(staff_id AS TEXT) FROM console_sessions`).Scan(&staffID); err != nil || staffID != kari.ID {
 			t.Fatalf("session of %q, %v", staffID, err)
+		}
+	})
+
+	t.Run("a browser that has chosen no language gets the member's", func(t *testing.T) {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		p := s.get(c, s.ssoStart(c))
+		if p.StatusCode != 200 || !strings.Contains(p.Body, `<html lang="en">`) {
+			t.Fatalf("callback: %d\n%s", p.StatusCode, p.Body)
+		}
+		if home := s.get(c, "/console/leads"); !strings.Contains(home.Body, `<html lang="en">`) {
+			t.Fatal("the console is not in the member's language")
 		}
 	})
 }

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/store"
 )
@@ -87,6 +89,23 @@ func memberToken(m lead.Member) store.Token {
 	return store.Token{Name: m.Name, Role: m.Role, StaffID: m.ID}
 }
 
+// openMemberSession opens a session as m; the console then speaks m's language unless the
+// browser has chosen one (SPEC §12: the member's language by default). It returns r in the
+// language the next page is in, or false after answering with an error page.
+func (p *Pages) openMemberSession(w http.ResponseWriter, r *http.Request, m lead.Member) (*http.Request, bool) {
+	if !p.openSession(w, r, memberToken(m)) {
+		return r, false
+	}
+	if _, err := r.Cookie(i18n.CookieName); err != nil {
+		if l, ok := i18n.Parse(m.Language); ok {
+			http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, Secure: p.cfg.SecureCookies || r.TLS != nil, SameSite: http.SameSiteLaxMode})
+			r = r.WithContext(context.WithValue(r.Context(), langKey{}, l))
+		}
+	}
+	return r, true
+}
+
 // RequestLink is POST /console/sign-in/email: a sign-in link to the address if it belongs
 // to an active member (at most store.SignInLinksPerHour an hour). The answer is the same
 // page whoever the address belongs to, so that it tells no one who works here.
@@ -163,7 +182,7 @@ func (p *Pages) UseLink(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusGone, "console_signin_link", linkData{chrome: p.base(r, p.tr(r).T("signin.link_bad_title"))})
 		return
 	}
-	if !p.openSession(w, r, memberToken(m)) {
+	if _, ok := p.openMemberSession(w, r, m); !ok {
 		return
 	}
 	http.Redirect(w, r, "/console", http.StatusSeeOther)
