@@ -16,6 +16,7 @@ import (
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/spam"
 	"github.com/norsedigital/leads/internal/store"
+	"github.com/norsedigital/leads/internal/web"
 )
 
 const usage = `leads — lead intake and sales pipeline service
@@ -24,7 +25,10 @@ Usage:
   leads serve   [flags]   start the HTTP service and the email worker
   leads migrate [flags]   apply database migrations and exit
   leads token create --name N --role sales|admin   print a new staff API token
+  leads token create --staff EMAIL                  print a token that acts as that member
   leads token list | token revoke --name N
+  leads staff add --name N --email E --role sales|admin [--weight W] [--language nb|en]
+  leads staff list | staff disable --email E        the sales team
   leads generate --count N                          fill the database with N realistic leads
   leads version           print the version
 
@@ -62,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return generateCmd(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return tokenCmd(ctx, rest, getenv, stdout, stderr)
+	case "staff":
+		return staffCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		newConfig(getenv).flags(stdout).PrintDefaults()
@@ -93,7 +99,11 @@ type config struct {
 	Timezone             string
 	Location             *time.Location // of Timezone
 	InactiveRetention    time.Duration  // --inactive-retention; 0 keeps inactive leads
-	finish               func() error   // converts the parsed raw values
+	OIDCIssuer           string
+	OIDCClientID         string
+	OIDCClientSecret     string
+	OIDCName             string
+	finish               func() error // converts the parsed raw values
 	// spam defence (SPEC §15)
 	SpamPolicy   spam.Policy
 	PowMaxNumber int64
@@ -136,6 +146,10 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	spamPolicy, powMax := string(spam.PolicyHold), strconv.Itoa(spam.DefaultMaxNumber)
 	str(&spamPolicy, "spam-policy", "LEADS_SPAM_POLICY", spamPolicy, "public bookings failing the spam check (proof of work, form age): hold for review, refuse (422), or off")
 	str(&powMax, "pow-maxnumber", "LEADS_POW_MAXNUMBER", powMax, "largest secret number of a proof-of-work challenge (the work a client does, on average half of it)")
+	str(&c.OIDCIssuer, "oidc-issuer", "LEADS_OIDC_ISSUER", "", "single sign-on: the OpenID provider's issuer URL (with --oidc-client-id and --oidc-client-secret)")
+	str(&c.OIDCClientID, "oidc-client-id", "LEADS_OIDC_CLIENT_ID", "", "single sign-on: our client id at the provider")
+	str(&c.OIDCClientSecret, "oidc-client-secret", "LEADS_OIDC_CLIENT_SECRET", "", "single sign-on: our client secret at the provider")
+	str(&c.OIDCName, "oidc-name", "LEADS_OIDC_NAME", "", "single sign-on: the provider's name on the button (\"Sign in with …\")")
 	c.finish = func() error {
 		sp, err := spam.ParsePolicy(spamPolicy)
 		if err != nil {
@@ -212,7 +226,26 @@ func (c *config) validate() error {
 		c.PublicURL = "http://" + c.Addr
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	set := 0
+	for _, v := range []string{c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret} {
+		if v != "" {
+			set++
+		}
+	}
+	if set != 0 && set != 3 {
+		return errors.New("single sign-on needs all of --oidc-issuer, --oidc-client-id and --oidc-client-secret")
+	}
 	return nil
+}
+
+// oidc is the single sign-on setup, or nil when it is off. Discovery waits for the first
+// sign-in (web.OIDCConfig), so the service starts while the provider is down.
+func (c *config) oidc() *web.OIDCConfig {
+	if c.OIDCIssuer == "" {
+		return nil
+	}
+	return &web.OIDCConfig{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
+		RedirectURL: c.PublicURL + "/console/oidc/callback", Name: c.OIDCName}
 }
 
 // behindTLS reports whether people reach the service over HTTPS (--public-url https://…):

@@ -98,7 +98,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		SpamPolicy: cfg.SpamPolicy, PowMaxNumber: cfg.PowMaxNumber, Logger: logger}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
 		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location,
-		InactiveRetention: cfg.InactiveRetention})
+		InactiveRetention: cfg.InactiveRetention, OIDC: cfg.oidc()})
 	if err != nil {
 		return err
 	}
@@ -146,16 +146,18 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// the email kinds other than the confirmation, each composed by its feature
+	composers := map[string]jobs.Composer{
+		store.EmailSignInLink:   jobs.SignInLinkComposer(st, cfg.PublicURL, clock),
+		store.EmailPersonalLink: personalLinks.Composer(linkRenderer, cfg.PublicURL+"/privacy"),
+	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		(&jobs.EmailWorker{Store: st, Sender: sender, Renderer: renderer, Logger: logger,
 			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry, Lease: cfg.MailLease,
-			Observe: reg.ObserveEmail, PersonalLink: personalLinks.URL,
-			Composers: map[string]jobs.Composer{
-				store.EmailPersonalLink: personalLinks.Composer(linkRenderer, cfg.PublicURL+"/privacy"),
-			}}).Run(workCtx)
+			Observe: reg.ObserveEmail, PersonalLink: personalLinks.URL, Composers: composers}).Run(workCtx)
 	})
 
 	wg.Go(func() {

@@ -16,13 +16,14 @@ import (
 // so that `TOKEN=$(leads token create --name ann --role sales)` works.
 func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: leads token create --name N --role sales|admin | token list | token revoke --name N")
+		return errors.New("usage: leads token create --name N --role sales|admin | token create --staff EMAIL | token list | token revoke --name N")
 	}
 	sub := args[0]
 	cfg := newConfig(getenv)
 	fs := cfg.flags(stderr)
 	name := fs.String("name", "", "token name (recorded as the actor of changes)")
 	role := fs.String("role", "sales", "token role: sales or admin")
+	member := fs.String("staff", "", "create: a token that acts as the active member with this email (instead of --name/--role)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -36,6 +37,17 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 	defer st.Close()
 	switch sub {
 	case "create":
+		if *member != "" {
+			raw, _, err := st.CreateMemberToken(ctx, *member)
+			if errors.Is(err, lead.ErrNotFound) {
+				return errors.New("no member with that email (see: leads staff list)")
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, raw)
+			return nil
+		}
 		r, ok := lead.ParseRole(*role)
 		if !ok {
 			return fmt.Errorf("--role must be sales or admin")

@@ -82,6 +82,7 @@ func TestAccessibility(t *testing.T) {
 	browser := startBrowser(t)
 	s := newSite(t, storetest.SQLiteURL(t), siteOpts{rateLimit: 100})
 	id := s.seed(person("Ada", "Lovelace", "ada@example.org", "Analytical Mentors"))
+	member := s.member("Kari Selger", "kari@norse.example", "sales", "nb")
 	var bookingRef string
 	if err := s.Store.DB().QueryRow(`SELECT id FROM bookings WHERE lead_id = $1`, id).Scan(&bookingRef); err != nil {
 		t.Fatal(err)
@@ -147,12 +148,13 @@ func TestAccessibility(t *testing.T) {
 			tab.do(chromedp.Navigate(s.URL+"/console/sign-in?"+q), chromedp.WaitVisible(chromedp.ID("token")))
 			tab.axe(src, "sign-in")
 			tab.do(chromedp.SendKeys(chromedp.ID("token"), "lds_wrong"))
-			tab.submit(chromedp.CSS(`button[type=submit]`), http.StatusUnauthorized)
+			tab.submit(chromedp.CSS(`form[action="/console/sign-in"] button`), http.StatusUnauthorized)
 			tab.axe(src, "sign-in with an error")
 			tab.do(chromedp.SendKeys(chromedp.ID("token"), s.Admin))
-			tab.submit(chromedp.CSS(`button[type=submit]`), http.StatusOK)
+			tab.submit(chromedp.CSS(`form[action="/console/sign-in"] button`), http.StatusOK)
 			for _, path := range []string{"/console/leads", "/console/leads?status=nope", "/console/leads/" + id,
-				"/console/leads/" + id + "/anonymize", "/console/stats", "/console/stats?created_from=2026-05-01&created_to=2026-01-01", "/console/import", "/console/review", "/console/review?done=released", "/console/nope"} {
+				"/console/leads/" + id + "/anonymize", "/console/stats", "/console/stats?created_from=2026-05-01&created_to=2026-01-01", "/console/import", "/console/review", "/console/review?done=released", "/console/nope",
+				"/console/team", "/console/team/" + member.ID} {
 				tab.do(chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
 				if got := run(tab, chromedp.Evaluate[string](`document.documentElement.lang`)); got != string(lang) {
 					t.Errorf("%s: <html lang=%q>", path, got)
@@ -175,6 +177,36 @@ func TestAccessibility(t *testing.T) {
 			tab.submit(chromedp.CSS(`form[action="/console/import"] button`), http.StatusOK)
 			tab.do(chromedp.WaitVisible(chromedp.ID("import-summary")))
 			tab.axe(src, "import report")
+			// the Team page refusing a new member and a change, errors beside the fields
+			tab.do(chromedp.Navigate(s.URL+"/console/team"), chromedp.WaitVisible(chromedp.ID("name")),
+				chromedp.SendKeys(chromedp.ID("email"), "not-an-address"), chromedp.SetValue(chromedp.ID("weight"), "11"))
+			tab.submit(chromedp.CSS(`form[action="/console/team"] button`), http.StatusUnprocessableEntity)
+			tab.axe(src, "team page with errors")
+			tab.do(chromedp.Navigate(s.URL+"/console/team/"+member.ID), chromedp.WaitVisible(chromedp.ID("weight")),
+				chromedp.SetValue(chromedp.ID("weight"), "0"))
+			tab.submit(chromedp.CSS(`form[action="/console/team/`+member.ID+`"] button`), http.StatusUnprocessableEntity)
+			tab.axe(src, "member page with errors")
+			tab.clean()
+		})
+
+		t.Run("sign-in pages", func(t *testing.T) {
+			tab := openTab(t, browser)
+			tab.do(chromedp.Navigate(s.URL+"/console/sign-in?"+q), chromedp.WaitVisible(chromedp.ID("email")),
+				chromedp.SetAttributeValue(chromedp.CSS(`form[action="/console/sign-in/email"]`), "novalidate", ""),
+				chromedp.SendKeys(chromedp.ID("email"), "not an address"))
+			tab.submit(chromedp.CSS(`form[action="/console/sign-in/email"] button`), http.StatusUnprocessableEntity)
+			tab.axe(src, "sign-in with a refused address")
+			tab.do(chromedp.SetValue(chromedp.ID("email"), "someone@example.org"))
+			tab.submit(chromedp.CSS(`form[action="/console/sign-in/email"] button`), http.StatusOK)
+			tab.axe(src, "link on its way")
+			raw, err := s.Store.CreateSignInLink(t.Context(), member.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tab.do(chromedp.Navigate(s.URL+"/console/sign-in/link?token="+raw), chromedp.WaitVisible(chromedp.CSS("main h1")))
+			tab.axe(src, "link page")
+			tab.do(chromedp.Navigate(s.URL+"/console/sign-in/link?token=lsl_forged"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+			tab.axe(src, "unusable link")
 			tab.clean()
 		})
 

@@ -203,7 +203,7 @@ func testBrowserPages(t *testing.T, browser context.Context, s *site, lang i18n.
 		tab.do(chromedp.Navigate(s.URL+"/console?lang="+string(lang)), chromedp.WaitVisible(chromedp.ID("token")))
 		tab.screenshot("console-sign-in-" + string(lang))
 		tab.do(chromedp.SendKeys(chromedp.ID("token"), s.Sales),
-			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+			chromedp.Click(chromedp.CSS(`form[action="/console/sign-in"] button`)),
 			chromedp.WaitVisible(chromedp.ID("q")))
 		tab.screenshot("console-lead-list-" + string(lang))
 		tab.do(chromedp.SendKeys(chromedp.ID("q"), "fortran friends "+string(lang)))
@@ -271,7 +271,7 @@ func testBrowserConsoleSafety(t *testing.T, browser context.Context, s *site) {
 		tab := openTab(t, browser)
 		tab.do(chromedp.Navigate(s.URL+"/console/sign-in"), chromedp.WaitVisible(chromedp.ID("token")),
 			chromedp.SendKeys(chromedp.ID("token"), s.Admin),
-			chromedp.Click(chromedp.CSS(`button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("q")),
+			chromedp.Click(chromedp.CSS(`form[action="/console/sign-in"] button`)), chromedp.WaitVisible(chromedp.ID("q")),
 			chromedp.Navigate(s.URL+"/console/leads/"+id),
 			chromedp.WaitVisible(chromedp.ID("erase-title")),
 			chromedp.Click(chromedp.CSS(`a[href$="/anonymize"]`)),
@@ -332,7 +332,7 @@ func testBrowserConsoleSafety(t *testing.T, browser context.Context, s *site) {
 		tab := openTab(t, browser)
 		tab.do(chromedp.Navigate(s.URL+"/console/sign-in"), chromedp.WaitVisible(chromedp.ID("token")),
 			chromedp.SendKeys(chromedp.ID("token"), s.Admin),
-			chromedp.Click(chromedp.CSS(`button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("q")))
+			chromedp.Click(chromedp.CSS(`form[action="/console/sign-in"] button`)), chromedp.WaitVisible(chromedp.ID("q")))
 		for _, path := range []string{"/console/leads?q=hostile", "/console/leads?q=XSS+Corpus", "/console/leads/" + hostile,
 			"/console/leads/" + hostile + "/anonymize", "/console/stats"} {
 			tab.do(chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("main h1")))

@@ -47,6 +47,8 @@ type siteOpts struct {
 	spamPolicy   spam.Policy
 	powMaxNumber int64
 	minFormAge   time.Duration
+	// oidc sets up single sign-on, given the site's URL
+	oidc func(siteURL string) *web.OIDCConfig
 }
 
 func newSite(t testing.TB, dbURL string, o siteOpts) *site {
@@ -65,16 +67,25 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 	}
 	booker := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: o.rateLimit, Window: time.Hour}, ConsentVersion: "test-1",
 		SpamPolicy: o.spamPolicy, PowMaxNumber: o.powMaxNumber, MinFormAge: o.minFormAge}
-	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS})
+	// the listener first: single sign-on needs the site's URL
+	srv := httptest.NewUnstartedServer(nil)
+	siteURL := "http://" + srv.Listener.Addr().String()
+	if o.tls {
+		siteURL = "https://" + srv.Listener.Addr().String()
+	}
+	var sso *web.OIDCConfig
+	if o.oidc != nil {
+		sso = o.oidc(siteURL)
+	}
+	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS, OIDC: sso})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewServer(httpapi.Deps{Store: st, Intake: booker, ClientIP: clientIP, Web: pages, HSTS: o.behindTLS})
-	var srv *httptest.Server
+	srv.Config.Handler = httpapi.NewServer(httpapi.Deps{Store: st, Intake: booker, ClientIP: clientIP, Web: pages, HSTS: o.behindTLS})
 	if o.tls {
-		srv = httptest.NewTLSServer(h)
+		srv.StartTLS()
 	} else {
-		srv = httptest.NewServer(h)
+		srv.Start()
 	}
 	t.Cleanup(srv.Close)
 	s := &site{t: t, URL: srv.URL, Store: st, lang: o.lang}

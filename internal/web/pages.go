@@ -51,6 +51,8 @@ type Config struct {
 	// Location is the time zone of dates and times shown to people (--timezone);
 	// Europe/Oslo when nil.
 	Location *time.Location
+	// OIDC, when set, offers single sign-on on the sign-in page.
+	OIDC *OIDCConfig
 }
 
 // Pages serves every HTML page. Build it with New.
@@ -60,6 +62,7 @@ type Pages struct {
 	cat       *i18n.Catalog
 	static    fs.FS
 	assetHash map[string]string
+	oidc      *oidcClient // nil without single sign-on
 }
 
 // New parses the templates and fingerprints the static files.
@@ -91,6 +94,9 @@ func New(cfg Config) (*Pages, error) {
 		return nil, err
 	}
 	p := &Pages{cfg: cfg, pages: map[string]map[i18n.Lang]*template.Template{}, assetHash: map[string]string{}, cat: cat}
+	if cfg.OIDC != nil {
+		p.oidc = newOIDCClient(*cfg.OIDC)
+	}
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		return nil, err
