@@ -79,7 +79,7 @@ func TestBrowserSpamCheck(t *testing.T) {
 		console := openTab(t, browser)
 		console.do(chromedp.Navigate(s.URL+"/console/sign-in"), chromedp.WaitVisible(chromedp.ID("token")),
 			chromedp.SendKeys(chromedp.ID("token"), s.Sales),
-			chromedp.Click(chromedp.CSS(`button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("q")),
+			chromedp.Click(chromedp.CSS(`form[action="/console/sign-in"] button`)), chromedp.WaitVisible(chromedp.ID("q")),
 			chromedp.Click(chromedp.CSS(`a[href="/console/review"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`form[action="/console/review/`+id+`/release"] button`)))
 		console.screenshot("console-review")
