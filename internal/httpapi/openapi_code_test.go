@@ -484,8 +484,8 @@ func TestOpenAPIFieldsAgreeWithTheFieldTable(t *testing.T) {
 	}
 
 	// request fields that are not lead fields
-	extra := map[string][]string{"BookingRequest": {intake.HoneypotField, intake.LanguageField},
-		"BookingForm": {intake.HoneypotField, intake.LanguageField, "idempotency_key", "embed"}}
+	extra := map[string][]string{"BookingRequest": {intake.HoneypotField, intake.LanguageField, lead.FieldPreferredTimes},
+		"BookingForm": {intake.HoneypotField, intake.LanguageField, "idempotency_key", "embed", lead.FieldPreferredTimes}}
 	for _, c := range []struct {
 		schema string
 		access lead.Access

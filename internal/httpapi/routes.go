@@ -50,6 +50,12 @@ func (s *server) routes() {
 	// staff: imports
 	s.mux.HandleFunc("POST /api/v1/imports", s.staff(lead.RoleSales, s.handleImport))
 
+	// demos (SPEC §13)
+	s.mux.HandleFunc("GET /api/v1/demo-slots", s.handleDemoSlots)
+	s.mux.HandleFunc("PUT /api/v1/leads/{id}/demo", s.staff(lead.RoleSales, s.handleScheduleDemo))
+	s.mux.HandleFunc("DELETE /api/v1/leads/{id}/demo", s.staff(lead.RoleSales, s.handleCancelDemo))
+	s.mux.HandleFunc("POST /api/v1/leads/{id}/demo/outcome", s.staff(lead.RoleSales, s.handleDemoOutcome))
+
 	s.mux.HandleFunc("/api/", s.handleAPINotFound)
 
 	// web pages
