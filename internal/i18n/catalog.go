@@ -135,6 +135,24 @@ var entries = []entry{
 	{"mail.confirmation.privacy_link", "personvernerklæringen vår", "privacy notice"},
 	{"mail.regards", "Vennlig hilsen", "Kind regards,"},
 
+	// Demo emails (SPEC §13)
+	{"mail.demo.invitation.subject", "Demo av Meander %s", "Meander demo, %s"},
+	{"mail.demo.cancellation.subject", "Avlyst: demo av Meander %s", "Cancelled: Meander demo, %s"},
+	{"mail.demo.reminder.subject", "Påminnelse: demo av Meander %s", "Reminder: Meander demo, %s"},
+	{"mail.demo.invitation.lead", "Demoen din av Meander er avtalt til %s. Invitasjonen ligger ved, så du kan legge den i kalenderen.", "Your Meander demo is booked for %s. The invitation is attached for your calendar."},
+	{"mail.demo.cancellation.lead", "Demoen av Meander %s er avlyst.", "The Meander demo on %s has been cancelled."},
+	{"mail.demo.reminder.lead", "Vi minner om demoen av Meander %s.", "A reminder of your Meander demo on %s."},
+	{"mail.demo.invitation.host", "Du er vert for en demo med %s %s.", "You are hosting a demo with %s on %s."},
+	{"mail.demo.cancellation.host", "Demoen med %s %s er avlyst.", "The demo with %s on %s has been cancelled."},
+	{"mail.demo.reminder.host", "Påminnelse: du er vert for en demo med %s %s.", "Reminder: you are hosting a demo with %s on %s."},
+	{"mail.demo.time", "Tid: %s–%s.", "Time: %s–%s."},
+	{"mail.demo.host_is", "Vert: %s fra Norse Digital Products.", "Your host: %s of Norse Digital Products."},
+	{"mail.demo.link", "Flytt eller avlys demoen her: %s", "Move or cancel your demo here: %s"},
+	{"mail.demo.link_text", "Flytt eller avlys demoen", "Move or cancel your demo"},
+	{"mail.demo.console", "Leaden i konsollen: %s", "The lead in the console: %s"},
+	{"mail.demo.console_link", "Åpne leaden i konsollen", "Open the lead in the console"},
+	{"mail.demo.summary", "Demo av Meander – %s", "Meander demo – %s"},
+
 	// Console layout and sign-in
 	{"console.brand", "Leads", "Leads"},
 	{"console.nav", "Konsoll", "Console"},
