@@ -60,7 +60,9 @@ func TestDemoAPI(t *testing.T) {
 				t.Fatalf("%d %s", resp.StatusCode, data)
 			}
 			var leadID string
-			if err := h.Store.DB().QueryRow(`SELECT lead_id FROM bookings WHERE id = $1`, decode[struct{ BookingID string `json:"booking_id"` }](t, data).BookingID).Scan(&leadID); err != nil {
+			if err := h.Store.DB().QueryRow(`SELECT lead_id FROM bookings WHERE id = $1`, decode[struct {
+				BookingID string `json:"booking_id"`
+			}](t, data).BookingID).Scan(&leadID); err != nil {
 				t.Fatal(err)
 			}
 			_, data = h.do("GET", "/api/v1/leads/"+leadID+"/bookings", h.Sales, nil)

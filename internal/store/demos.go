@@ -530,7 +530,7 @@ type DemoMail struct {
 	// The lead: its name and address (the attendee), organization and language. Erased
 	// leads read as ErasedName and their erased address.
 	LeadID, LeadFirstName, LeadLastName, LeadEmail, OrganizationName, LeadLanguage string
-	LeadErased                                                                    bool
+	LeadErased                                                                     bool
 	// The host (the organizer).
 	HostName, HostEmail, HostLanguage string
 }
