@@ -56,8 +56,8 @@ func (r DemoRules) days() int {
 // DemoSchedule is a PUT /api/v1/leads/{id}/demo.
 type DemoSchedule struct {
 	StartsAt time.Time
-	// HostID is the member who gives the demo; "" means the lead's owner, else the caller
-	// (actor.StaffID).
+	// HostID is the member who gives the demo; "" keeps the host of a demo being moved, else
+	// means the lead's owner, else the caller (actor.StaffID).
 	HostID string
 }
 
@@ -227,7 +227,16 @@ func (s *Store) ScheduleDemo(ctx context.Context, leadID string, in DemoSchedule
 					Message: "A demo can be scheduled only when the lead is qualified or demo_scheduled."}},
 				Allowed: append([]lead.Status{}, lead.NextStatuses(cur.Status)...)}
 		}
+		prev, err := scanDemo(tx.QueryRowContext(ctx, `SELECT `+demoColumns+` FROM demos WHERE lead_id = $1 AND status = 'scheduled'`, leadID))
+		moving := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		// the host: as asked; a moved demo keeps its host; else the owner, else the caller
 		host := in.HostID
+		if host == "" && moving {
+			host = prev.HostID
+		}
 		if host == "" && cur.OwnerID != nil {
 			host = *cur.OwnerID
 		}
@@ -246,11 +255,6 @@ func (s *Store) ScheduleDemo(ctx context.Context, leadID string, in DemoSchedule
 			return err
 		}
 		now := s.now().UTC().Truncate(time.Microsecond)
-		prev, err := scanDemo(tx.QueryRowContext(ctx, `SELECT `+demoColumns+` FROM demos WHERE lead_id = $1 AND status = 'scheduled'`, leadID))
-		moving := err == nil
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
 		// the one writer (SQLite) makes this check exact; on PostgreSQL the exclusion
 		// constraint decides between concurrent writers, and this gives the answer early
 		var taken int
