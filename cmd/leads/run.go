@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/norsedigital/leads/internal/calendar"
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/store"
@@ -91,6 +92,8 @@ type config struct {
 	DBMaxConns           int
 	Timezone             string
 	Location             *time.Location // of Timezone
+	DemoHours            calendar.Hours // --demo-hours
+	DemoLength           time.Duration  // --demo-length
 	finish               func() error   // converts the parsed raw values
 }
 
@@ -128,7 +131,18 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	maxConns := strconv.Itoa(store.DefaultMaxConns)
 	str(&maxConns, "db-max-conns", "LEADS_DB_MAX_CONNS", maxConns, "most PostgreSQL connections this instance opens; all instances and tools on a server share its max_connections")
 	str(&c.Timezone, "timezone", "LEADS_TIMEZONE", "Europe/Oslo", "IANA time zone of the dates and times the console shows people (the API stays UTC)")
+	demoHours, demoLength := "09:00-15:00", "30m"
+	str(&demoHours, "demo-hours", "LEADS_DEMO_HOURS", demoHours, "daily window of demos in --timezone, on working days")
+	str(&demoLength, "demo-length", "LEADS_DEMO_LENGTH", demoLength, "length of a demo, and the step of the offered slots")
 	c.finish = func() error {
+		h, err := calendar.ParseHours(demoHours)
+		if err != nil {
+			return fmt.Errorf("--demo-hours: %w", err)
+		}
+		c.DemoHours = h
+		if c.DemoLength, err = time.ParseDuration(demoLength); err != nil || c.DemoLength < time.Minute || c.DemoLength > h.End-h.Start {
+			return fmt.Errorf("--demo-length %q: want a duration like 30m that fits in --demo-hours", demoLength)
+		}
 		mc, err := strconv.Atoi(maxConns)
 		if err != nil || mc <= 0 {
 			return fmt.Errorf("--db-max-conns %q: want a positive number like %d", maxConns, store.DefaultMaxConns)

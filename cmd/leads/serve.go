@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/norsedigital/leads/internal/calendar"
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/jobs"
@@ -93,10 +94,12 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	}
 	// one registry per server, never the global one: tests run several servers in a process
 	reg := metrics.New(st, metrics.Options{})
+	// demo scheduling (SPEC §13): working days and slots in --timezone
+	demoRules := &store.DemoRules{Calendar: calendar.New(cfg.Location), Hours: cfg.DemoHours, Length: cfg.DemoLength}
 	booker := &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion,
-		Now: clock, Observe: reg.ObserveBooking}
+		Now: clock, Observe: reg.ObserveBooking, Demos: demoRules}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
-		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location})
+		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location, Demos: demoRules})
 	if err != nil {
 		return err
 	}
@@ -112,6 +115,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		MetricsElsewhere: cfg.AdminAddr != "",
 		Webhooks:         hooks,
 		HSTS:             cfg.behindTLS(),
+		Demos:            demoRules,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -140,10 +144,16 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
+	invitations, err := mail.NewInvitationRenderer()
+	if err != nil {
+		return err
+	}
+	// PersonalLink (§14) is set where the self-service page is wired
+	demoEmails := &jobs.DemoEmails{Store: st, Renderer: invitations, Location: cfg.Location, PublicURL: cfg.PublicURL}
 	wg.Go(func() {
 		(&jobs.EmailWorker{Store: st, Sender: sender, Renderer: renderer, Logger: logger,
 			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry, Lease: cfg.MailLease,
-			Observe: reg.ObserveEmail}).Run(workCtx)
+			Observe: reg.ObserveEmail, Composers: demoEmails.Composers()}).Run(workCtx)
 	})
 
 	wg.Go(func() {

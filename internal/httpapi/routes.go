@@ -78,6 +78,10 @@ func (s *server) routes() {
 		s.mux.Handle("GET /console/stats", w.Staff(lead.RoleSales, w.Stats))
 		s.mux.Handle("GET /console/import", w.Staff(lead.RoleSales, w.ImportForm))
 		s.mux.Handle("POST /console/import", w.StaffUpload(lead.RoleSales, web.MaxImportUpload, w.Import))
+		s.mux.Handle("POST /console/leads/{id}/demo", w.Staff(lead.RoleSales, w.ScheduleDemo))
+		s.mux.Handle("POST /console/leads/{id}/demo/cancel", w.Staff(lead.RoleSales, w.CancelDemo))
+		s.mux.Handle("POST /console/leads/{id}/demo/outcome", w.Staff(lead.RoleSales, w.DemoOutcome))
+		s.mux.Handle("GET /console/demos", w.Staff(lead.RoleSales, w.DemosPage))
 		s.mux.Handle("/console/", w.Console(w.NotFound))
 	}
 }

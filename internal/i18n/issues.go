@@ -32,6 +32,13 @@ var ruleArgs = map[string]string{
 	"webhook_url_not_allowed":    "",
 	"csv_column_count":           "",
 	"language_enum_validation":   "",
+	// demos (SPEC §13)
+	lead.RulePreferredTimeNotOffered: "",
+	lead.RuleDemoTimeNotAvailable:    "",
+	lead.RuleDemoSlotTaken:           "",
+	lead.RuleDemoHost:                "",
+	lead.RuleDemoNotEnded:            "",
+	lead.RuleDemoOutcomeEnum:         "",
 }
 
 var digits = regexp.MustCompile(`\d+`)

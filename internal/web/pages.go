@@ -49,6 +49,9 @@ type Config struct {
 	// Location is the time zone of dates and times shown to people (--timezone);
 	// Europe/Oslo when nil.
 	Location *time.Location
+	// Demos are the demo settings (SPEC §13): the form's preferred times and the lead
+	// page's schedule control; nil shows neither.
+	Demos *store.DemoRules
 }
 
 // Pages serves every HTML page. Build it with New.
