@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/norsedigital/leads/internal/calendar"
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/intake"
@@ -31,6 +32,7 @@ type site struct {
 	Sales string
 	Admin string
 	lang  i18n.Lang
+	demos *store.DemoRules // siteOpts.demos
 }
 
 type siteOpts struct {
@@ -41,11 +43,24 @@ type siteOpts struct {
 	// lang is the language every client() asks for with the lang cookie; "" sends none
 	// (the default, nb)
 	lang i18n.Lang
+	// demos turns demo scheduling on (09:00-15:00 Oslo, 30 minutes); clock, when set, is
+	// the clock of the store and the pages
+	demos bool
+	clock *storetest.Clock
 }
 
 func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 	t.Helper()
-	st := storetest.MustOpen(t, dbURL, store.Options{})
+	var now func() time.Time
+	if o.clock != nil {
+		now = o.clock.Now
+	}
+	st := storetest.MustOpen(t, dbURL, store.Options{Now: now})
+	var demos *store.DemoRules
+	if o.demos {
+		loc, _ := time.LoadLocation("Europe/Oslo")
+		demos = &store.DemoRules{Calendar: calendar.New(loc), Hours: calendar.Hours{Start: 9 * time.Hour, End: 15 * time.Hour}, Length: 30 * time.Minute}
+	}
 	// loopback is a trusted proxy here, so tests choose client IPs with X-Forwarded-For
 	clientIP, err := httpapi.NewClientIP([]string{"127.0.0.0/8", "::1"})
 	if err != nil {
@@ -54,12 +69,13 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 	if o.rateLimit == 0 {
 		o.rateLimit = 5
 	}
-	booker := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: o.rateLimit, Window: time.Hour}, ConsentVersion: "test-1"}
-	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS})
+	booker := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: o.rateLimit, Window: time.Hour}, ConsentVersion: "test-1",
+		Demos: demos, Now: now}
+	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS, Demos: demos, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewServer(httpapi.Deps{Store: st, Intake: booker, ClientIP: clientIP, Web: pages, HSTS: o.behindTLS})
+	h := httpapi.NewServer(httpapi.Deps{Store: st, Intake: booker, ClientIP: clientIP, Web: pages, HSTS: o.behindTLS, Demos: demos, Now: now})
 	var srv *httptest.Server
 	if o.tls {
 		srv = httptest.NewTLSServer(h)
@@ -67,7 +83,7 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 		srv = httptest.NewServer(h)
 	}
 	t.Cleanup(srv.Close)
-	s := &site{t: t, URL: srv.URL, Store: st, lang: o.lang}
+	s := &site{t: t, URL: srv.URL, Store: st, lang: o.lang, demos: demos}
 	if s.Sales, _, err = st.CreateToken(t.Context(), "sally-sales", lead.RoleSales); err != nil {
 		t.Fatal(err)
 	}
