@@ -386,7 +386,7 @@ var entries = []entry{
 
 	// Demo scheduling (SPEC §13): booking form, lead page, demos to close, rules, events
 	{"booking.preferred", "Tidspunkter som passer for demoen", "Times that suit you for the demo"},
-	{"booking.preferred_hint", "Kryss av for opptil tre tidspunkter (norsk tid). Vi bekrefter tiden når vi har snakket med deg; ingenting er reservert ennå.", "Tick up to three times (Norwegian time). We confirm the time once we have talked to you; nothing is reserved yet."},
+	{"booking.preferred_hint", "Kryss av for opptil tre tidspunkter. Vi bekrefter tiden når vi har snakket med deg; ingenting er reservert ennå.", "Tick up to three times. We confirm the time once we have talked to you; nothing is reserved yet."},
 	{"console.nav_demos", "Demoer å avslutte", "Demos to close"},
 	{"weekday.0", "søndag", "Sunday"},
 	{"weekday.1", "mandag", "Monday"},
