@@ -143,8 +143,8 @@ func (r *InvitationRenderer) calendar(l i18n.Lang, e DemoEmail, method ics.Metho
 	ev.SetProperty(ics.ComponentPropertyDtStart, e.Start.In(e.Location).Format(icsLocal), ics.WithTZID(tzid))
 	ev.SetProperty(ics.ComponentPropertyDtEnd, e.End.In(e.Location).Format(icsLocal), ics.WithTZID(tzid))
 	ev.SetSummary(r.cat.T(l, "mail.demo.summary", e.Organization))
-	ev.SetOrganizer("mailto:"+e.HostEmail, ics.WithCN(e.HostName))
-	ev.AddAttendee("mailto:"+e.LeadEmail, ics.WithCN(e.LeadName), ics.CalendarUserTypeIndividual,
+	ev.SetOrganizer("mailto:"+e.HostEmail, ics.WithCN(cn(e.HostName)))
+	ev.AddAttendee("mailto:"+e.LeadEmail, ics.WithCN(cn(e.LeadName)), ics.CalendarUserTypeIndividual,
 		ics.ParticipationRoleReqParticipant, ics.ParticipationStatusNeedsAction, ics.WithRSVP(true))
 	if method == ics.MethodCancel {
 		ev.SetStatus(ics.ObjectStatusCancelled)
@@ -168,13 +168,14 @@ func (r *InvitationRenderer) calendar(l i18n.Lang, e DemoEmail, method ics.Metho
 const icsLocal = "20060102T150405"
 
 // addTimezone adds the VTIMEZONE of loc: every change of its UTC offset from the start of
-// around's year to the end of the next (so a demo moved into next year is covered too), each
+// the year before around's to the end of the year after (the observance in force at the
+// demo, and at a demo moved into next year, is always described), each
 // a STANDARD or DAYLIGHT observance with its own DTSTART, as Go's zone database knows them. A
 // zone that never changes gets one STANDARD.
 func addTimezone(cal *ics.Calendar, loc *time.Location, around time.Time) {
 	tz := cal.AddTimezone(loc.String())
-	from := time.Date(around.In(loc).Year(), 1, 1, 0, 0, 0, 0, loc)
-	to := from.AddDate(2, 0, 0)
+	from := time.Date(around.In(loc).Year()-1, 1, 1, 0, 0, 0, 0, loc)
+	to := from.AddDate(3, 0, 0)
 	observance := func(daylight bool, at time.Time, before, after int, name string) {
 		props := []ics.IANAProperty{
 			// DTSTART is the local time of the change in the offset in force before it
@@ -227,6 +228,21 @@ func offset(sec int) string {
 		sign, sec = '-', -sec
 	}
 	return fmt.Sprintf("%c%02d%02d", sign, sec/3600, sec%3600/60)
+}
+
+// cn is a name as a CN parameter: the library escapes , ; : " \ ' with backslashes, which
+// RFC 5545 does not know in parameter values (they would need quoting), so they become spaces
+// (an apostrophe its typographic twin).
+func cn(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\'':
+			return '’'
+		case strings.ContainsRune(`,;:"\`, r), r < 0x20 || r == 0x7f:
+			return ' '
+		}
+		return r
+	}, name)
 }
 
 // headerSafe drops control characters from text bound for a header.
