@@ -456,6 +456,30 @@ func (s *Store) demoErased(ctx context.Context, tx *sql.Tx, leadID string, actor
 	return insertEvent(ctx, tx, leadID, lead.EventDemoCancelled, actor, demoDetails(d), now)
 }
 
+// demoLeadClosed runs in the transaction that moves a lead to status: a lead that is lost or
+// disqualified has no demo to go to, so its scheduled demo is cancelled as by CancelDemo.
+func (s *Store) demoLeadClosed(ctx context.Context, tx *sql.Tx, leadID string, status lead.Status, actor lead.Actor, now time.Time) error {
+	if status != lead.StatusLost && status != lead.StatusDisqualified {
+		return nil
+	}
+	d, err := scanDemo(tx.QueryRowContext(ctx, `SELECT `+demoColumns+` FROM demos WHERE lead_id = $1 AND status = 'scheduled'`, leadID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if d, err = cancelDemo(ctx, tx, d, now); err != nil {
+		return err
+	}
+	for _, staff := range []string{"", d.HostID} {
+		if err := s.enqueueDemoEmail(ctx, tx, EmailDemoCancellation, d.ID, leadID, staff, now, now); err != nil {
+			return err
+		}
+	}
+	return insertEvent(ctx, tx, leadID, lead.EventDemoCancelled, actor, demoDetails(d), now)
+}
+
 // RecordDemoOutcome closes the lead's scheduled demo once it has ended (else 409
 // demo_not_ended): completed moves a demo_scheduled lead to demo_completed (status_changed);
 // no_show writes a demo_no_show event and leaves the lead demo_scheduled.

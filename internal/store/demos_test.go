@@ -232,6 +232,16 @@ func TestScheduleDemo(t *testing.T) {
 		if err != nil || again.ID == d.ID || again.Sequence != 0 {
 			t.Fatalf("again %+v %v", again, err)
 		}
+		// a lead that is lost has no demo to go to: it is cancelled with the move
+		if _, err := s.PatchLead(ctx, l.ID, lead.Input{Status: lead.Val("lost")}, nil, actor); err != nil {
+			t.Fatal(err)
+		}
+		if cur, _ := s.LeadDemo(ctx, l.ID); cur != nil {
+			t.Fatalf("a lost lead keeps its demo %+v", cur)
+		}
+		if c, r := demoJobs(t, s, again.ID, store.EmailDemoCancellation, "pending"), demoJobs(t, s, again.ID, store.EmailDemoReminder, "pending"); c != 2 || r != 0 {
+			t.Fatalf("after lost: %d cancellations, %d reminders", c, r)
+		}
 	})
 }
 

@@ -163,6 +163,9 @@ RETURNING `+leadColumns,
 				if err := insertEvent(ctx, tx, id, lead.EventStatusChanged, actor, change, now); err != nil {
 					return err
 				}
+				if err := s.demoLeadClosed(ctx, tx, id, next.Status, actor, now); err != nil {
+					return err
+				}
 				return s.enqueueWebhooks(ctx, tx, webhook.EventLeadStatusChanged, out, change)
 			}
 			return nil
