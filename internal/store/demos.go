@@ -440,20 +440,7 @@ func cancelDemo(ctx context.Context, tx *sql.Tx, d lead.Demo, now time.Time) (le
 // were cancelled: the lead's scheduled demo is cancelled and its host told, by an email
 // that names no lead (so it survives the erasure).
 func (s *Store) demoErased(ctx context.Context, tx *sql.Tx, leadID string, actor lead.Actor, now time.Time) error {
-	d, err := scanDemo(tx.QueryRowContext(ctx, `SELECT `+demoColumns+` FROM demos WHERE lead_id = $1 AND status = 'scheduled'`, leadID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if d, err = cancelDemo(ctx, tx, d, now); err != nil {
-		return err
-	}
-	if err := s.enqueueDemoEmail(ctx, tx, EmailDemoCancellation, d.ID, "", d.HostID, now, now); err != nil {
-		return err
-	}
-	return insertEvent(ctx, tx, leadID, lead.EventDemoCancelled, actor, demoDetails(d), now)
+	return s.cancelScheduled(ctx, tx, leadID, false, actor, now)
 }
 
 // demoLeadClosed runs in the transaction that moves a lead to status: a lead that is lost or
@@ -462,6 +449,12 @@ func (s *Store) demoLeadClosed(ctx context.Context, tx *sql.Tx, leadID string, s
 	if status != lead.StatusLost && status != lead.StatusDisqualified {
 		return nil
 	}
+	return s.cancelScheduled(ctx, tx, leadID, true, actor, now)
+}
+
+// cancelScheduled cancels the lead's scheduled demo, if any, in tx, and tells the host, and
+// the lead when tellLead.
+func (s *Store) cancelScheduled(ctx context.Context, tx *sql.Tx, leadID string, tellLead bool, actor lead.Actor, now time.Time) error {
 	d, err := scanDemo(tx.QueryRowContext(ctx, `SELECT `+demoColumns+` FROM demos WHERE lead_id = $1 AND status = 'scheduled'`, leadID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
@@ -472,10 +465,15 @@ func (s *Store) demoLeadClosed(ctx context.Context, tx *sql.Tx, leadID string, s
 	if d, err = cancelDemo(ctx, tx, d, now); err != nil {
 		return err
 	}
-	for _, staff := range []string{"", d.HostID} {
-		if err := s.enqueueDemoEmail(ctx, tx, EmailDemoCancellation, d.ID, leadID, staff, now, now); err != nil {
+	about := "" // the host's email about an erased lead names no lead: jobs about a lead die with it
+	if tellLead {
+		about = leadID
+		if err := s.enqueueDemoEmail(ctx, tx, EmailDemoCancellation, d.ID, leadID, "", now, now); err != nil {
 			return err
 		}
+	}
+	if err := s.enqueueDemoEmail(ctx, tx, EmailDemoCancellation, d.ID, about, d.HostID, now, now); err != nil {
+		return err
 	}
 	return insertEvent(ctx, tx, leadID, lead.EventDemoCancelled, actor, demoDetails(d), now)
 }
