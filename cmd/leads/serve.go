@@ -88,6 +88,12 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	invitations, err := mail.NewInvitationRenderer()
+	if err != nil {
+		return err
+	}
+	// PersonalLink (§14) is set where the self-service page is wired
+	demoEmails := &jobs.DemoEmails{Store: st, Renderer: invitations, Location: cfg.Location, PublicURL: cfg.PublicURL}
 	clientIP, err := httpapi.NewClientIPHeader(cfg.trustedProxies(), cfg.ClientIPHeader)
 	if err != nil {
 		return err
@@ -144,12 +150,6 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	invitations, err := mail.NewInvitationRenderer()
-	if err != nil {
-		return err
-	}
-	// PersonalLink (§14) is set where the self-service page is wired
-	demoEmails := &jobs.DemoEmails{Store: st, Renderer: invitations, Location: cfg.Location, PublicURL: cfg.PublicURL}
 	wg.Go(func() {
 		(&jobs.EmailWorker{Store: st, Sender: sender, Renderer: renderer, Logger: logger,
 			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry, Lease: cfg.MailLease,
