@@ -108,7 +108,7 @@ func TestBrowserDemos(t *testing.T) {
 		}
 		d.qualify(t, l.ID)
 
-		d.signIn(tab, q)
+		d.browserSignIn(tab, q)
 		tab.do(chromedp.Navigate(d.URL+"/console/leads/"+l.ID), chromedp.WaitVisible(chromedp.ID("starts_at")))
 		if got := run(tab, chromedp.Value(chromedp.ID("starts_at"))); got != first {
 			t.Fatalf("the time offered first is %q, want the prospect's first preference %q", got, first)
@@ -148,7 +148,7 @@ func TestBrowserDemos(t *testing.T) {
 
 		// after the demo: closed from the demos to close
 		d.clock.Advance(start.Add(45 * time.Minute).Sub(d.clock.Now()))
-		d.signIn(tab, q) // the session may have run out meanwhile
+		d.browserSignIn(tab, q) // the session may have run out meanwhile
 		tab.do(chromedp.Navigate(d.URL+"/console/demos"), chromedp.WaitVisible(chromedp.ID("demos")))
 		tab.screenshot("console-demos-to-close-" + string(lang))
 		tab.submit(chromedp.CSS(`#demos button[value=completed]`), http.StatusOK)
@@ -183,8 +183,8 @@ func demoPages(t *testing.T, d *demoSite) (leadID string) {
 	return ahead
 }
 
-// signIn signs the tab in with the sales token.
-func (d *demoSite) signIn(tab *tab, q string) {
+// browserSignIn signs the tab in with the sales token.
+func (d *demoSite) browserSignIn(tab *tab, q string) {
 	tab.t.Helper()
 	tab.do(chromedp.Navigate(d.URL+"/console/sign-in?"+q), chromedp.WaitVisible(chromedp.ID("token")),
 		chromedp.SendKeys(chromedp.ID("token"), d.Sales))
@@ -217,7 +217,7 @@ func testDemoAccessibility(t *testing.T, browser context.Context, src string) {
 			t.Errorf("%d slots still ticked after the refusal, want the 4 sent", n)
 		}
 		tab.axe(src, "booking form with refused preferred times")
-		d.signIn(tab, q)
+		d.browserSignIn(tab, q)
 		for _, path := range []string{"/console/leads/" + leadID, "/console/demos"} {
 			tab.do(chromedp.Navigate(d.URL+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
 			tab.axe(src, path)
