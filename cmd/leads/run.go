@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/norsedigital/leads/internal/calendar"
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/spam"
@@ -103,7 +104,9 @@ type config struct {
 	OIDCClientID         string
 	OIDCClientSecret     string
 	OIDCName             string
-	finish               func() error // converts the parsed raw values
+	DemoHours            calendar.Hours // --demo-hours
+	DemoLength           time.Duration  // --demo-length
+	finish               func() error   // converts the parsed raw values
 	// spam defence (SPEC §15)
 	SpamPolicy   spam.Policy
 	PowMaxNumber int64
@@ -150,7 +153,18 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	str(&c.OIDCClientID, "oidc-client-id", "LEADS_OIDC_CLIENT_ID", "", "single sign-on: our client id at the provider")
 	str(&c.OIDCClientSecret, "oidc-client-secret", "LEADS_OIDC_CLIENT_SECRET", "", "single sign-on: our client secret at the provider")
 	str(&c.OIDCName, "oidc-name", "LEADS_OIDC_NAME", "", "single sign-on: the provider's name on the button (\"Sign in with …\")")
+	demoHours, demoLength := "09:00-15:00", "30m"
+	str(&demoHours, "demo-hours", "LEADS_DEMO_HOURS", demoHours, "daily window of demos in --timezone, on working days")
+	str(&demoLength, "demo-length", "LEADS_DEMO_LENGTH", demoLength, "length of a demo, and the step of the offered slots")
 	c.finish = func() error {
+		h, err := calendar.ParseHours(demoHours)
+		if err != nil {
+			return fmt.Errorf("--demo-hours: %w", err)
+		}
+		c.DemoHours = h
+		if c.DemoLength, err = time.ParseDuration(demoLength); err != nil || c.DemoLength < time.Minute || c.DemoLength > h.End-h.Start {
+			return fmt.Errorf("--demo-length %q: want a duration like 30m that fits in --demo-hours", demoLength)
+		}
 		sp, err := spam.ParsePolicy(spamPolicy)
 		if err != nil {
 			return fmt.Errorf("--spam-policy: %w", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/norsedigital/leads/internal/calendar"
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/jobs"
@@ -87,18 +89,28 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	invitations, err := mail.NewInvitationRenderer()
+	if err != nil {
+		return err
+	}
+	// every email to a lead carries a fresh link to their own page (SPEC §14)
+	personalLinks := jobs.PersonalLinks{Store: st, PublicURL: cfg.PublicURL}
+	demoEmails := &jobs.DemoEmails{Store: st, Renderer: invitations, Location: cfg.Location, PublicURL: cfg.PublicURL,
+		PersonalLink: personalLinks.URL}
 	clientIP, err := httpapi.NewClientIPHeader(cfg.trustedProxies(), cfg.ClientIPHeader)
 	if err != nil {
 		return err
 	}
 	// one registry per server, never the global one: tests run several servers in a process
 	reg := metrics.New(st, metrics.Options{})
+	// demo scheduling (SPEC §13): working days and slots in --timezone
+	demoRules := &store.DemoRules{Calendar: calendar.New(cfg.Location), Hours: cfg.DemoHours, Length: cfg.DemoLength}
 	booker := &intake.Service{Store: st, RateLimit: cfg.RateLimit, ConsentVersion: cfg.ConsentVersion,
-		Now: clock, Observe: reg.ObserveBooking,
+		Now: clock, Observe: reg.ObserveBooking, Demos: demoRules,
 		SpamPolicy: cfg.SpamPolicy, PowMaxNumber: cfg.PowMaxNumber, Logger: logger}
 	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, Logger: logger,
 		IPRetention: cfg.IPRetention, SecureCookies: cfg.behindTLS(), Location: cfg.Location,
-		InactiveRetention: cfg.InactiveRetention, OIDC: cfg.oidc()})
+		InactiveRetention: cfg.InactiveRetention, OIDC: cfg.oidc(), Demos: demoRules})
 	if err != nil {
 		return err
 	}
@@ -114,6 +126,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		MetricsElsewhere: cfg.AdminAddr != "",
 		Webhooks:         hooks,
 		HSTS:             cfg.behindTLS(),
+		Demos:            demoRules,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -141,7 +154,6 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	logger.Info("listening", "addr", ln.Addr().String(), "version", version())
 
 	// every email to a lead carries a fresh link to their own page (SPEC §14)
-	personalLinks := jobs.PersonalLinks{Store: st, PublicURL: cfg.PublicURL}
 	linkRenderer, err := mail.NewPersonalLinkRenderer()
 	if err != nil {
 		return err
@@ -151,6 +163,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		store.EmailSignInLink:   jobs.SignInLinkComposer(st, cfg.PublicURL, clock),
 		store.EmailPersonalLink: personalLinks.Composer(linkRenderer, cfg.PublicURL+"/privacy"),
 	}
+	maps.Copy(composers, demoEmails.Composers())
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

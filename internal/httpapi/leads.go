@@ -68,7 +68,14 @@ func (s *server) handleGetLead(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeLead(w, http.StatusOK, l)
+	d, err := s.Store.LeadDemo(r.Context(), l.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", LeadETag(l))
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, leadWithDemo{Lead: l, Demo: d})
 }
 
 // handlePatchLead is PATCH /api/v1/leads/{id}: a JSON merge patch (RFC 7396) of contact

@@ -484,8 +484,9 @@ func TestOpenAPIFieldsAgreeWithTheFieldTable(t *testing.T) {
 	}
 
 	// request fields that are not lead fields
-	extra := map[string][]string{"BookingRequest": {intake.HoneypotField, intake.LanguageField, intake.AltchaField},
-		"BookingForm": {intake.HoneypotField, intake.LanguageField, "idempotency_key", "embed", intake.AltchaField, intake.FormStampField}}
+	extra := map[string][]string{"BookingRequest": {intake.HoneypotField, intake.LanguageField, intake.AltchaField, lead.FieldPreferredTimes},
+		"BookingForm": {intake.HoneypotField, intake.LanguageField, "idempotency_key", "embed", intake.AltchaField, intake.FormStampField,
+			lead.FieldPreferredTimes}}
 	for _, c := range []struct {
 		schema string
 		access lead.Access

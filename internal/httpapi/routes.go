@@ -63,6 +63,11 @@ func (s *server) routes() {
 	s.mux.HandleFunc("POST /api/v1/staff", s.staff(lead.RoleAdmin, s.handleCreateStaff))
 	s.mux.HandleFunc("PATCH /api/v1/staff/{id}", s.staff(lead.RoleAdmin, s.handlePatchStaff))
 	s.mux.HandleFunc("GET /api/v1/me", s.staff(lead.RoleSales, s.handleMe))
+	// demos (SPEC §13)
+	s.mux.HandleFunc("GET /api/v1/demo-slots", s.handleDemoSlots)
+	s.mux.HandleFunc("PUT /api/v1/leads/{id}/demo", s.staff(lead.RoleSales, s.handleScheduleDemo))
+	s.mux.HandleFunc("DELETE /api/v1/leads/{id}/demo", s.staff(lead.RoleSales, s.handleCancelDemo))
+	s.mux.HandleFunc("POST /api/v1/leads/{id}/demo/outcome", s.staff(lead.RoleSales, s.handleDemoOutcome))
 
 	s.mux.HandleFunc("/api/", s.handleAPINotFound)
 
@@ -102,6 +107,10 @@ func (s *server) routes() {
 		s.mux.Handle("GET /console/team/{id}", w.Staff(lead.RoleAdmin, w.MemberPage))
 		s.mux.Handle("POST /console/team/{id}", w.Staff(lead.RoleAdmin, w.SaveMember))
 		s.mux.Handle("POST /console/team/{id}/active", w.Staff(lead.RoleAdmin, w.SetMemberActive))
+		s.mux.Handle("POST /console/leads/{id}/demo", w.Staff(lead.RoleSales, w.ScheduleDemo))
+		s.mux.Handle("POST /console/leads/{id}/demo/cancel", w.Staff(lead.RoleSales, w.CancelDemo))
+		s.mux.Handle("POST /console/leads/{id}/demo/outcome", w.Staff(lead.RoleSales, w.DemoOutcome))
+		s.mux.Handle("GET /console/demos", w.Staff(lead.RoleSales, w.DemosPage))
 		s.mux.Handle("/console/", w.Console(w.NotFound))
 		// the prospect's own page (SPEC §14)
 		s.mux.Handle("GET /my", w.SelfService(w.MyRequestForm))

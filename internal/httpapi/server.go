@@ -38,6 +38,8 @@ type Deps struct {
 	// ImportIdleTimeout is how long an import upload may send nothing before it is cut
 	// off (0: DefaultImportIdleTimeout).
 	ImportIdleTimeout time.Duration
+	// Demos are the demo settings (SPEC §13): offered slots and scheduling; nil offers none.
+	Demos *store.DemoRules
 	// HSTS, set when the service is reached over TLS (--public-url https://…), makes every
 	// response carry Strict-Transport-Security.
 	HSTS bool

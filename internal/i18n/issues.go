@@ -37,6 +37,13 @@ var ruleArgs = map[string]string{
 	lead.RuleSpamCheckFailed:        "",
 	"blocklist_kind_validation":     "",
 	"blocklist_value_validation":    "",
+	// demos (SPEC §13)
+	lead.RulePreferredTimeNotOffered: "",
+	lead.RuleDemoTimeNotAvailable:    "",
+	lead.RuleDemoSlotTaken:           "",
+	lead.RuleDemoHost:                "",
+	lead.RuleDemoNotEnded:            "",
+	lead.RuleDemoOutcomeEnum:         "",
 }
 
 var digits = regexp.MustCompile(`\d+`)

@@ -66,6 +66,12 @@ func decodeJSON(body []byte, altcha *string) (in lead.BookingInput, honeypot str
 	if err := decodeString(raw, AltchaField, altcha); err != nil {
 		return in, "", err
 	}
+	if v, ok := raw[lead.FieldPreferredTimes]; ok && string(v) != "null" {
+		// not a lead column (the field table has no entry): an array of RFC 3339 strings
+		if err := json.Unmarshal(v, &in.PreferredTimes); err != nil {
+			return in, "", fmt.Errorf("%w: field %s must be an array of strings", ErrMalformed, lead.FieldPreferredTimes)
+		}
+	}
 	fields := lead.Fields()
 	for i := range fields {
 		f := &fields[i]
@@ -166,6 +172,8 @@ func DecodeForm(form url.Values) (in lead.BookingInput, honeypot string) {
 			}
 		}
 	}
+	// the form's checkboxes: one value per ticked slot (not a lead column, see DecodeJSON)
+	in.PreferredTimes = form[lead.FieldPreferredTimes]
 	return in, form.Get(HoneypotField)
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"reflect"
 	"testing"
 
 	"github.com/norsedigital/leads/internal/intake"
@@ -152,7 +153,7 @@ func TestDecodersTakeTheBookingFields(t *testing.T) {
 				*f.BookingBool(&want) = *f.BookingBool(&in)
 			}
 		}
-		if in != want || n != len(lead.FieldNames(func(f *lead.Field) bool { return f.Writable(lead.WriteBooking) })) {
+		if !reflect.DeepEqual(in, want) || n != len(lead.FieldNames(func(f *lead.Field) bool { return f.Writable(lead.WriteBooking) })) {
 			t.Errorf("%s: decoded %+v, the table's booking fields give %+v (%d fields)", what, in, want, n)
 		}
 	}

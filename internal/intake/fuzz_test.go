@@ -112,7 +112,7 @@ func checkValidation(t *testing.T, in lead.BookingInput) {
 	if !res2.OK() {
 		t.Fatalf("normalized booking refused: %+v\n%+v", res2.Errors, b)
 	}
-	if again != b {
+	if !reflect.DeepEqual(again, b) {
 		t.Fatalf("normalizing twice changed the booking:\n%+v\n%+v", b, again)
 	}
 }

@@ -33,6 +33,9 @@ type Service struct {
 	// NewID names the booking a honeypot submission is answered with, as the store names
 	// its bookings; a UUIDv7 when nil.
 	NewID func() string
+	// Demos, when set, are the demo settings the prospect's preferred times are checked
+	// against (offered slots, SPEC §13); without it a booking naming any is refused.
+	Demos *store.DemoRules
 	// Observe, when set, is told the outcome of every booking attempt (for metrics):
 	// "accepted", "deduplicated", "rate_limited", "honeypot", "replayed" or "refused:<rule>";
 	// and for the spam defence (spam.go) "held", "blocked", "released" or "discarded".
@@ -118,6 +121,18 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 		// the same answer a person gets, and nothing stored
 		s.observe("honeypot")
 		return Response{BookingID: s.newID(), Status: "received", Warnings: warnings}, nil
+	}
+	if len(b.PreferredTimes) > 0 {
+		// only bookings that name preferred times pay for reading the offered slots
+		var err error = lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: lead.FieldPreferredTimes, Rule: lead.RulePreferredTimeNotOffered,
+			Message: "Each preferred time must be one of the offered demo slots (GET /api/v1/demo-slots)."}}})
+		if s.Demos != nil {
+			err = s.Store.CheckPreferredTimes(ctx, *s.Demos, b.PreferredTimes)
+		}
+		if err != nil {
+			s.observe("refused:" + lead.RulePreferredTimeNotOffered)
+			return Response{}, err
+		}
 	}
 	p := store.BookingParams{
 		Booking: b, IP: m.IP, UserAgent: m.UserAgent, ConsentVersion: s.ConsentVersion,

@@ -102,6 +102,9 @@ type BookingInput struct {
 	UTMCampaign      string
 	// ConsentGiven is nil when the field was missing.
 	ConsentGiven *bool
+	// PreferredTimes are the demo slots the prospect ticked (SPEC §13), as sent: not a lead
+	// column, so not in the field table; the decoders read FieldPreferredTimes for it.
+	PreferredTimes []string
 }
 
 // Severity says whether a failed rule rejects the input or only warns.

@@ -54,4 +54,6 @@ type BookingRecord struct {
 	ConsentTimestamp time.Time `json:"consent_timestamp"`
 	CreatedAt        time.Time `json:"created_at"`
 	Language         string    `json:"language"` // the booking's negotiated language, "nb" or "en"
+	// PreferredTimes are the demo slots the prospect chose (SPEC §13); [] when none.
+	PreferredTimes []time.Time `json:"preferred_times"`
 }

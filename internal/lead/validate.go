@@ -29,6 +29,9 @@ type Booking struct {
 	UTMSource        string
 	UTMMedium        string
 	UTMCampaign      string
+	// PreferredTimes are the prospect's preferred demo starts, UTC, ascending, at most
+	// MaxPreferredTimes; nil when none. Whether each is offered is checked by the caller.
+	PreferredTimes []time.Time
 }
 
 // Opt is one string field of an Input. The zero value is "absent". A JSON merge patch has
@@ -109,6 +112,9 @@ func ValidateBooking(in BookingInput) (Booking, Result) {
 		}
 	}
 	b.EmailNormalized = NormalizeEmail(b.Email)
+	if len(in.PreferredTimes) > 0 {
+		b.PreferredTimes = parsePreferredTimes(in.PreferredTimes, &c)
+	}
 	if in.ConsentGiven == nil || !*in.ConsentGiven {
 		c.fail(fieldConsentGiven, RuleGDPRConsent, "Consent is required to book a demo.")
 	}

@@ -97,7 +97,7 @@ func TestValidateBookingValid(t *testing.T) {
 		UTMMedium:        "email",
 		UTMCampaign:      "spring_2026",
 	}
-	if b != want {
+	if !reflect.DeepEqual(b, want) {
 		t.Errorf("got  %+v\nwant %+v", b, want)
 	}
 }

@@ -35,6 +35,23 @@ type Confirmation struct {
 // Message is a rendered email, ready for a Sender.
 type Message struct {
 	To, Subject, Text, HTML string
+	// Calendar, when set, is an iCalendar object sent as one more alternative,
+	// text/calendar with its method (RFC 6047), which calendar clients act on.
+	Calendar *CalendarPart
+	// Attachments follow the body (a calendar invitation's invite.ics).
+	Attachments []Attachment
+}
+
+// CalendarPart is an iCalendar object and its METHOD (REQUEST, CANCEL).
+type CalendarPart struct {
+	Method string
+	Data   string
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // Renderer renders confirmation emails from templates parsed once per language; every

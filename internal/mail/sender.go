@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -92,6 +93,17 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	if c := m.Calendar; c != nil {
+		if strings.ContainsAny(c.Method, "\r\n;\" ") {
+			return errors.New("mail: invalid calendar method")
+		}
+		msg.AddAlternativeString(gomail.ContentType("text/calendar; method="+c.Method), c.Data)
+	}
+	for _, a := range m.Attachments {
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.ContentType))); err != nil {
+			return errors.New("mail: attachment could not be added")
+		}
+	}
 
 	var raw net.Conn // the TCP connection, once dialled
 	var stopWatch func() bool
@@ -228,6 +240,8 @@ func (s *LogSender) Send(ctx context.Context, m Message) error {
 		slog.String("to", MaskEmail(m.To)),
 		slog.String("subject", m.Subject),
 		slog.Int("text_len", len(m.Text)),
+		slog.Bool("calendar", m.Calendar != nil),
+		slog.Int("attachments", len(m.Attachments)),
 	)
 	return nil
 }

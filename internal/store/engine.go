@@ -119,6 +119,8 @@ const (
 	errTooManyConns
 	// errDeleteRefused is the no-delete trigger of lead_soft_delete_only.
 	errDeleteRefused
+	// errOverlap is an exclusion constraint's refusal (PostgreSQL 23P01): demo_slot_taken.
+	errOverlap
 )
 
 // bookingWrite is what bookWrites stores: sqlUpsertLead's arguments ($1-$19) and what

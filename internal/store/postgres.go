@@ -89,7 +89,7 @@ func (postgresEngine) recentBookings(ctx context.Context, _ *Store, tx *sql.Tx, 
 // sqlBookingWrites is a booking in one statement, since on PostgreSQL a booking's time
 // goes to round trips: the lead's upsert (sqlUpsertLead, $1-$20, $20 the language), the
 // booking ($21 id, $22 user agent, $23 consent version), its event ($24 id, $25 details)
-// and, for a new lead, the confirmation email job ($26 id); $27 is the booking's rate key. It answers the
+// and, for a new lead, the confirmation email job ($26 id); $27 is the booking's rate key, $28 its preferred demo times. It answers the
 // lead's id, whether the job was queued and the live webhook subscriptions (one row each;
 // a row with NULLs when none). A known lead's confirmation is decided by sqlEmailJobIfDue,
 // a statement of its own: its snapshot must see the jobs committed by the bookings that
@@ -99,9 +99,9 @@ WITH lead AS (` + sqlUpsertLead + `
 ), booking AS (
 	INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
 		organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
-		consent_version, consent_timestamp, created_at, rate_key, language)
+		consent_version, consent_timestamp, created_at, rate_key, language, preferred_times)
 	SELECT CAST($21 AS UUID), lead.id, $2, $3, $4, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, CAST($22 AS TEXT),
-		CAST($23 AS TEXT), $17, $17, CAST($27 AS TEXT), CAST($20 AS TEXT) FROM lead
+		CAST($23 AS TEXT), $17, $17, CAST($27 AS TEXT), CAST($20 AS TEXT), CAST($28 AS TEXT) FROM lead
 ), event AS (
 	INSERT INTO lead_events (id, lead_id, type, actor, details, created_at)
 	SELECT CAST($24 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + lead.EventCreated + `' ELSE '` + lead.EventBookingLinked + `' END,
@@ -117,7 +117,8 @@ FROM lead LEFT JOIN webhooks ON webhooks.active AND webhooks.deleted_at IS NULL`
 func (postgresEngine) bookWrites(ctx context.Context, _ *Store, tx *sql.Tx, w bookingWrite) (bookingWritten, error) {
 	var out bookingWritten
 	rows, err := tx.QueryContext(ctx, sqlBookingWrites, append(w.upsert,
-		w.bookingID, nullStr(w.p.UserAgent), w.p.ConsentVersion, newID(), w.eventDetails, newID(), nullStr(w.rateKey))...)
+		w.bookingID, nullStr(w.p.UserAgent), w.p.ConsentVersion, newID(), w.eventDetails, newID(), nullStr(w.rateKey),
+		preferredTimesArg(w.p.Booking.PreferredTimes))...)
 	if err != nil {
 		return out, err
 	}
@@ -253,6 +254,8 @@ func (postgresEngine) classify(err error) errClass {
 			return errUnique
 		case pe.Code == "23001": // restrict_violation, raised by the trigger
 			return errDeleteRefused
+		case pe.Code == "23P01": // exclusion_violation: demos_host_no_overlap
+			return errOverlap
 		case pe.Code == "53300": // too_many_connections
 			return errTooManyConns
 		// class 08: connection exception; 57P: operator intervention (shutdown, restart);

@@ -135,6 +135,10 @@ WHERE lead_id = $1 AND status IN ('pending', 'running')`, id, now)
 		return l, false, err
 	}
 	cancelled, _ := res.RowsAffected()
+	// the host's emails about the demo had lead_id set, so they died above; the demo goes too
+	if err := s.demoErased(ctx, tx, id, actor, t); err != nil {
+		return l, false, err
+	}
 	if err := scrubEvents(ctx, tx, id); err != nil {
 		return l, false, err
 	}
@@ -242,8 +246,13 @@ func scrubDetails(details string) (clean string, changed bool) {
 	for k, v := range m {
 		keep := false
 		switch k {
-		case "booking_id":
+		case "booking_id", "demo_id", "host_id":
 			keep = validID(str(v))
+		case "starts_at":
+			_, err := time.Parse(time.RFC3339, str(v))
+			keep = err == nil
+		case "sequence":
+			_, keep = v.(float64)
 		case "source":
 			keep = slices.Contains(lead.Sources, lead.Source(str(v)))
 		case "from", "to":
@@ -342,7 +351,7 @@ func exportBookings(ctx context.Context, tx *sql.Tx, leadID string) ([]lead.Book
 	rows, err := tx.QueryContext(ctx, `
 SELECT id, lead_id, first_name, last_name, email, phone, organization_name, organization_type, organization_size,
 	role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent, consent_version,
-	consent_timestamp, created_at, language
+	consent_timestamp, created_at, language, preferred_times
 FROM bookings WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 	if err != nil {
 		return nil, err
@@ -351,12 +360,13 @@ FROM bookings WHERE lead_id = $1 ORDER BY created_at, id`, leadID)
 	out := []lead.BookingRecord{}
 	for rows.Next() {
 		var b lead.BookingRecord
-		var phone, oType, oSize, role, msg, us, um, uc, ip, ua sql.NullString
+		var phone, oType, oSize, role, msg, us, um, uc, ip, ua, preferred sql.NullString
 		if err := rows.Scan(&b.ID, &b.LeadID, &b.FirstName, &b.LastName, &b.Email, &phone, &b.OrganizationName, &oType, &oSize,
 			&role, &msg, &us, &um, &uc, &ip, &ua, &b.ConsentVersion,
-			(*dbTime)(&b.ConsentTimestamp), (*dbTime)(&b.CreatedAt), &b.Language); err != nil {
+			(*dbTime)(&b.ConsentTimestamp), (*dbTime)(&b.CreatedAt), &b.Language, &preferred); err != nil {
 			return nil, err
 		}
+		b.PreferredTimes = parsePreferredTimes(preferred)
 		b.Phone, b.OrganizationType, b.OrganizationSize, b.RoleTitle = strPtr(phone), strPtr(oType), strPtr(oSize), strPtr(role)
 		b.Message, b.UTMSource, b.UTMMedium, b.UTMCampaign = strPtr(msg), strPtr(us), strPtr(um), strPtr(uc)
 		b.IPAddress, b.UserAgent = strPtr(ip), strPtr(ua)

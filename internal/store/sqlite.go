@@ -135,8 +135,8 @@ const (
 	sqlInsertBooking = `
 INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
 	organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
-	consent_version, consent_timestamp, created_at, rate_key, language)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20)`
+	consent_version, consent_timestamp, created_at, rate_key, language, preferred_times)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20, $21)`
 	sqlInsertEmailJob = `
 INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
 VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`
@@ -157,7 +157,8 @@ func (sqliteEngine) bookWrites(ctx context.Context, s *Store, tx *sql.Tx, w book
 	if _, err := s.txExec(ctx, tx, sqlInsertBooking, w.bookingID, out.leadID, b.FirstName, b.LastName, b.Email,
 		nullStr(b.Phone), b.OrganizationName, nullStr(b.OrganizationType), nullStr(b.OrganizationSize),
 		nullStr(b.RoleTitle), nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign),
-		nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, ts(now), nullStr(w.rateKey), p.language()); err != nil {
+		nullStr(p.IP), nullStr(p.UserAgent), p.ConsentVersion, ts(now), nullStr(w.rateKey), p.language(),
+		preferredTimesArg(b.PreferredTimes)); err != nil {
 		return out, err
 	}
 	if _, err := s.txExec(ctx, tx, insertEventSQL, newID(), out.leadID, event, lead.ActorPublic, w.eventDetails, ts(now)); err != nil {

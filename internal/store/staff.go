@@ -163,6 +163,9 @@ RETURNING `+leadColumns,
 				if err := insertEvent(ctx, tx, id, lead.EventStatusChanged, actor, change, now); err != nil {
 					return err
 				}
+				if err := s.demoLeadClosed(ctx, tx, id, next.Status, actor, now); err != nil {
+					return err
+				}
 				return s.enqueueWebhooks(ctx, tx, webhook.EventLeadStatusChanged, out, change)
 			}
 			return nil
@@ -266,7 +269,7 @@ func (s *Store) ListBookings(ctx context.Context, leadID string) ([]lead.Booking
 	rows, err := s.read.QueryContext(ctx, `
 SELECT id, lead_id, first_name, last_name, email, phone, organization_name, organization_type, organization_size,
 	role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent, consent_version,
-	consent_timestamp, created_at
+	consent_timestamp, created_at, language, preferred_times
 FROM bookings WHERE lead_id = $1 ORDER BY created_at DESC, id DESC`, leadID)
 	if err != nil {
 		return nil, s.mapErr(err)
@@ -275,12 +278,13 @@ FROM bookings WHERE lead_id = $1 ORDER BY created_at DESC, id DESC`, leadID)
 	out := []lead.BookingRecord{}
 	for rows.Next() {
 		var b lead.BookingRecord
-		var phone, oType, oSize, role, msg, us, um, uc, ip, ua sql.NullString
+		var phone, oType, oSize, role, msg, us, um, uc, ip, ua, preferred sql.NullString
 		if err := rows.Scan(&b.ID, &b.LeadID, &b.FirstName, &b.LastName, &b.Email, &phone, &b.OrganizationName,
 			&oType, &oSize, &role, &msg, &us, &um, &uc, &ip, &ua, &b.ConsentVersion,
-			(*dbTime)(&b.ConsentTimestamp), (*dbTime)(&b.CreatedAt)); err != nil {
+			(*dbTime)(&b.ConsentTimestamp), (*dbTime)(&b.CreatedAt), &b.Language, &preferred); err != nil {
 			return nil, s.mapErr(err)
 		}
+		b.PreferredTimes = parsePreferredTimes(preferred)
 		b.Phone, b.OrganizationType, b.OrganizationSize, b.RoleTitle = strPtr(phone), strPtr(oType), strPtr(oSize), strPtr(role)
 		b.Message, b.UTMSource, b.UTMMedium, b.UTMCampaign = strPtr(msg), strPtr(us), strPtr(um), strPtr(uc)
 		b.IPAddress, b.UserAgent = strPtr(ip), strPtr(ua)

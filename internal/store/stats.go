@@ -23,6 +23,8 @@ type PipelineStats struct {
 	// Reached counts, per pipeline stage, the leads that ever reached it (see Stats).
 	Reached    map[lead.Status]int `json:"reached"`
 	Conversion []StageConversion   `json:"conversion"`
+	// DemoNoShows counts the no-show demos of the leads in the range per owner (§13).
+	DemoNoShows []OwnerNoShows `json:"demo_no_shows"`
 }
 
 // CampaignBookings is one utm_campaign's number of bookings.
@@ -159,7 +161,8 @@ FROM leads`
 		}
 		return strings.Compare(*a.UTMCampaign, *b.UTMCampaign)
 	})
-	return st, nil
+	st.DemoNoShows, err = s.demoNoShows(ctx, f.CreatedFrom, f.CreatedTo)
+	return st, err
 }
 
 // eachRow runs head + WHERE (f on leads) + tail and calls fn for every row.

@@ -485,7 +485,8 @@ func bookingSnapshot(id, leadID string, p BookingParams, now time.Time) lead.Boo
 		OrganizationName: b.OrganizationName, OrganizationType: opt(b.OrganizationType), OrganizationSize: opt(b.OrganizationSize),
 		RoleTitle: opt(b.RoleTitle), Message: opt(b.Message), UTMSource: opt(b.UTMSource), UTMMedium: opt(b.UTMMedium),
 		UTMCampaign: opt(b.UTMCampaign), IPAddress: opt(p.IP), UserAgent: opt(p.UserAgent), ConsentVersion: p.ConsentVersion,
-		ConsentTimestamp: now.Truncate(time.Microsecond), CreatedAt: now.Truncate(time.Microsecond)}
+		ConsentTimestamp: now.Truncate(time.Microsecond), CreatedAt: now.Truncate(time.Microsecond), Language: p.language(),
+		PreferredTimes: append([]time.Time{}, b.PreferredTimes...)}
 }
 
 // bookingWebhooks queues the events of one booking: lead.created when it created the lead,

@@ -273,4 +273,5 @@ func TestAccessibility(t *testing.T) {
 			}
 		})
 	})
+	testDemoAccessibility(t, browser, src) // demos_browser_test.go
 }

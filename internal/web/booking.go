@@ -105,6 +105,10 @@ type bookingData struct {
 	Summary   []issueLink
 	// Banner is a message for the whole form (rate limit, outage).
 	Banner string
+	// SlotDays are the offered demo slots as checkboxes (preferred_times); PreferredError
+	// is their refusal.
+	SlotDays       []slotDay
+	PreferredError string
 }
 
 // BookingForm is GET /: the empty form, with utm_* carried over from the page's own URL.
@@ -235,6 +239,7 @@ func (p *Pages) newBookingData(r *http.Request, form url.Values, embed bool) boo
 	for _, name := range utmFields {
 		d.UTM[name] = form.Get(name)
 	}
+	d.SlotDays = p.slotDays(tr, p.offered(r.Context()), form[lead.FieldPreferredTimes])
 	return d
 }
 
@@ -265,6 +270,10 @@ func (d *bookingData) applyIssues(cat *i18n.Catalog, tr i18n.Printer, errs, warn
 		ff.Error = msg
 		d.Fields[f.Name] = ff
 		d.Summary = append(d.Summary, issueLink{Field: f.Name, Message: msg})
+	}
+	if msg := byField[lead.FieldPreferredTimes]; msg != "" {
+		d.PreferredError = msg
+		d.Summary = append(d.Summary, issueLink{Field: lead.FieldPreferredTimes, Message: msg})
 	}
 	if msg := byField[consentField]; msg != "" {
 		d.ConsentError = tr.T("booking.consent_error")

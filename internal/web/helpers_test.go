@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/norsedigital/leads/internal/calendar"
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/intake"
@@ -32,6 +33,7 @@ type site struct {
 	Sales string
 	Admin string
 	lang  i18n.Lang
+	demos *store.DemoRules // siteOpts.demos
 }
 
 type siteOpts struct {
@@ -49,11 +51,24 @@ type siteOpts struct {
 	minFormAge   time.Duration
 	// oidc sets up single sign-on, given the site's URL
 	oidc func(siteURL string) *web.OIDCConfig
+	// demos turns demo scheduling on (09:00-15:00 Oslo, 30 minutes); clock, when set, is
+	// the clock of the store and the pages
+	demos bool
+	clock *storetest.Clock
 }
 
 func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 	t.Helper()
-	st := storetest.MustOpen(t, dbURL, store.Options{})
+	var now func() time.Time
+	if o.clock != nil {
+		now = o.clock.Now
+	}
+	st := storetest.MustOpen(t, dbURL, store.Options{Now: now})
+	var demos *store.DemoRules
+	if o.demos {
+		loc, _ := time.LoadLocation("Europe/Oslo")
+		demos = &store.DemoRules{Calendar: calendar.New(loc), Hours: calendar.Hours{Start: 9 * time.Hour, End: 15 * time.Hour}, Length: 30 * time.Minute}
+	}
 	// loopback is a trusted proxy here, so tests choose client IPs with X-Forwarded-For
 	clientIP, err := httpapi.NewClientIP([]string{"127.0.0.0/8", "::1"})
 	if err != nil {
@@ -66,7 +81,7 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 		o.spamPolicy = spam.PolicyOff
 	}
 	booker := &intake.Service{Store: st, RateLimit: intake.RateLimit{Count: o.rateLimit, Window: time.Hour}, ConsentVersion: "test-1",
-		SpamPolicy: o.spamPolicy, PowMaxNumber: o.powMaxNumber, MinFormAge: o.minFormAge}
+		SpamPolicy: o.spamPolicy, PowMaxNumber: o.powMaxNumber, MinFormAge: o.minFormAge, Demos: demos, Now: now}
 	// the listener first: single sign-on needs the site's URL
 	srv := httptest.NewUnstartedServer(nil)
 	siteURL := "http://" + srv.Listener.Addr().String()
@@ -77,18 +92,20 @@ func newSite(t testing.TB, dbURL string, o siteOpts) *site {
 	if o.oidc != nil {
 		sso = o.oidc(siteURL)
 	}
-	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS, OIDC: sso})
+	pages, err := web.New(web.Config{Store: st, Intake: booker, ClientIP: clientIP.Of, SecureCookies: o.behindTLS, OIDC: sso,
+		Demos: demos, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = httpapi.NewServer(httpapi.Deps{Store: st, Intake: booker, ClientIP: clientIP, Web: pages, HSTS: o.behindTLS})
+	srv.Config.Handler = httpapi.NewServer(httpapi.Deps{Store: st, Intake: booker, ClientIP: clientIP, Web: pages, HSTS: o.behindTLS,
+		Demos: demos, Now: now})
 	if o.tls {
 		srv.StartTLS()
 	} else {
 		srv.Start()
 	}
 	t.Cleanup(srv.Close)
-	s := &site{t: t, URL: srv.URL, Store: st, lang: o.lang}
+	s := &site{t: t, URL: srv.URL, Store: st, lang: o.lang, demos: demos}
 	if s.Sales, _, err = st.CreateToken(t.Context(), "sally-sales", lead.RoleSales); err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,8 @@ type leadData struct {
 	Flash     string
 	Banner    string
 	IsAdmin   bool
+	// DemoPanel is the demo section (demos.go).
+	DemoPanel *demoPanel
 }
 
 type eventView struct {
@@ -49,6 +51,10 @@ func (p *Pages) LeadPage(w http.ResponseWriter, r *http.Request) {
 		d.Flash = tr.T("lead.flash_note")
 	case "anonymized":
 		d.Flash = tr.T("lead.flash_anonymized")
+	case "demo":
+		d.Flash = tr.T("demo.flash_demo")
+	case "demo_cancelled":
+		d.Flash = tr.T("demo.flash_demo_cancelled")
 	}
 	p.render(w, r, http.StatusOK, "console_lead", d)
 }
@@ -139,6 +145,10 @@ func (p *Pages) loadLead(w http.ResponseWriter, r *http.Request) (leadData, bool
 			}
 		}
 	}
+	if d.DemoPanel, err = p.loadDemoPanel(r, l, bookings); err != nil {
+		p.leadError(w, r, err)
+		return leadData{}, false
+	}
 	// newest first: what just happened is what people look for
 	for _, e := range slices.Backward(events) {
 		d.Events = append(d.Events, eventView{Event: e, Summary: eventSummary(p.tr(r), e)})
@@ -199,6 +209,8 @@ func eventSummary(tr i18n.Printer, e lead.Event) string {
 		return tr.T("event.anonymized")
 	case lead.EventExported:
 		return tr.T("event.exported")
+	case lead.EventDemoScheduled, lead.EventDemoRescheduled, lead.EventDemoCancelled, lead.EventDemoNoShow:
+		return tr.T(demoEventKeys[e.Type])
 	}
 	keys := make([]string, 0, len(det))
 	for k := range det {

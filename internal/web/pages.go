@@ -53,6 +53,9 @@ type Config struct {
 	Location *time.Location
 	// OIDC, when set, offers single sign-on on the sign-in page.
 	OIDC *OIDCConfig
+	// Demos are the demo settings (SPEC §13): the form's preferred times and the lead
+	// page's schedule control; nil shows neither.
+	Demos *store.DemoRules
 }
 
 // Pages serves every HTML page. Build it with New.

@@ -259,6 +259,10 @@ func (r Received) TextBody() string { return r.body("text/plain") }
 // HTMLBody returns the decoded text/html part, "" when there is none.
 func (r Received) HTMLBody() string { return r.body("text/html") }
 
+// Part returns the first decoded part of mediaType (e.g. text/calendar, application/ics),
+// "" when there is none.
+func (r Received) Part(mediaType string) string { return r.body(mediaType) }
+
 func (r Received) body(mediaType string) string {
 	m, err := mail.ReadMessage(bytes.NewReader(r.Data))
 	if err != nil {
