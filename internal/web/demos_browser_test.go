@@ -188,7 +188,7 @@ func (d *demoSite) browserSignIn(tab *tab, q string) {
 	tab.t.Helper()
 	tab.do(chromedp.Navigate(d.URL+"/console/sign-in?"+q), chromedp.WaitVisible(chromedp.ID("token")),
 		chromedp.SendKeys(chromedp.ID("token"), d.Sales))
-	tab.submit(chromedp.CSS(`button[type=submit]`), http.StatusOK)
+	tab.submit(chromedp.CSS(`form[action="/console/sign-in"] button`), http.StatusOK)
 }
 
 // testDemoAccessibility runs axe on the demo pages, in both languages: the booking form with
