@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/norsedigital/leads/internal/calendar"
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -51,6 +53,19 @@ func ownerEvents(t *testing.T, s *store.Store, leadID string) []map[string]any {
 		}
 	}
 	return out
+}
+
+var bookings atomic.Int64
+
+// bookFromAnywhere books from an address of its own each time: no rate limit.
+func bookFromAnywhere(t *testing.T, s *store.Store, email string) store.BookingResult {
+	t.Helper()
+	n := bookings.Add(1)
+	res, err := s.Book(t.Context(), params(booking(email), fmt.Sprintf("2001:db8:%x::1", n)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 func ownerOf(t *testing.T, s *store.Store, leadID string) string {
@@ -115,16 +130,7 @@ func TestAssignmentIsExactUnderConcurrency(t *testing.T) {
 // TestAssignmentRule: the rule's order and ties, who is eligible, the default owner, the
 // events and the emails.
 func TestAssignmentRule(t *testing.T) {
-	n := 0
-	book := func(t *testing.T, s *store.Store, email string) store.BookingResult { // one address each: no rate limit
-		t.Helper()
-		n++
-		res, err := s.Book(t.Context(), params(booking(email), fmt.Sprintf("203.0.113.%d", n)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	book := bookFromAnywhere
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
 		ctx := t.Context()
 		clock := storetest.NewClock(t0)
@@ -373,6 +379,80 @@ func TestSpeedToLead(t *testing.T) {
 		r2 := book(t, s, "move@example.no")
 		if l, err = s.PatchLead(ctx, r2.LeadID, lead.Input{Status: lead.Val("contacted")}, nil, lead.Actor{Name: "svc"}); err != nil || l.FirstContactedAt == nil {
 			t.Fatalf("%v %+v", err, l.FirstContactedAt)
+		}
+	})
+}
+
+// TestOwnerAndOverdueFilters: owner_id=<id>|none and overdue=true select by owner and by the
+// store's clock, page by keyset, and the export takes the same filter.
+func TestOwnerAndOverdueFilters(t *testing.T) {
+	book := bookFromAnywhere
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		clock := storetest.NewClock(t0) // a Wednesday: due a working day later
+		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now, ContactSLA: 1})
+		unowned := make([]string, 0, 3)
+		for i := range 3 {
+			clock.Advance(time.Second)
+			unowned = append(unowned, book(t, s, fmt.Sprintf("free%d@example.no", i)).LeadID)
+		}
+		kari := mustMember(t, s, "Kari", "kari@norse.example", lead.RoleSales, 1)
+		var kariLeads []string
+		for i := range 3 {
+			clock.Advance(time.Second)
+			kariLeads = append(kariLeads, book(t, s, fmt.Sprintf("kari%d@example.no", i)).LeadID)
+		}
+		ids := func(f query.Filter, limit int) []string {
+			var out []string
+			var after *query.Cursor
+			for {
+				page, err := s.ListLeads(ctx, f, limit, after)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range page.Items {
+					out = append(out, l.ID)
+				}
+				if page.Next == nil {
+					return out
+				}
+				after = page.Next
+			}
+		}
+		rev := func(v []string) []string { return []string{v[2], v[1], v[0]} }
+		if got := ids(query.Filter{OwnerID: kari.ID}, 2); fmt.Sprint(got) != fmt.Sprint(rev(kariLeads)) {
+			t.Fatalf("owner filter %v, want %v", got, rev(kariLeads))
+		}
+		if got := ids(query.Filter{OwnerNone: true}, 2); fmt.Sprint(got) != fmt.Sprint(rev(unowned)) {
+			t.Fatalf("unowned filter %v, want %v", got, rev(unowned))
+		}
+		if got := ids(query.Filter{Overdue: true}, 2); len(got) != 0 {
+			t.Fatalf("overdue before anything is due: %v", got)
+		}
+		clock.Advance(25 * time.Hour)
+		// one contacted by a note, one moved on: neither is overdue
+		if _, err := s.AppendNote(ctx, kariLeads[0], "called", lead.Actor{Name: "Kari", StaffID: kari.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PatchLead(ctx, unowned[0], lead.Input{Status: lead.Val("contacted")}, nil, lead.Actor{Name: "svc"}); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{kariLeads[2], kariLeads[1], unowned[2], unowned[1]}
+		if got := ids(query.Filter{Overdue: true}, 3); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("overdue %v, want %v", got, want)
+		}
+		if got := ids(query.Filter{Overdue: true, OwnerID: kari.ID}, 50); fmt.Sprint(got) != fmt.Sprint(want[:2]) {
+			t.Fatalf("overdue of kari %v, want %v", got, want[:2])
+		}
+		var exported []string
+		if err := s.ExportLeads(ctx, query.Filter{Overdue: true, OwnerNone: true}, func(l *lead.Lead) error {
+			exported = append(exported, l.ID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(exported) != fmt.Sprint(want[2:]) {
+			t.Fatalf("export %v, want %v", exported, want[2:])
 		}
 	})
 }
