@@ -123,7 +123,7 @@ func Parse(p Params) (List, error) {
 		if id, err := uuid.Parse(raw); err == nil && len(raw) == 36 {
 			q.Filter.OwnerID = id.String()
 		} else {
-			fail("owner_id", RuleQueryParameter, "owner_id must be a member's id or none")
+			fail(lead.FieldOwnerID, RuleQueryParameter, "owner_id must be a member's id or none")
 		}
 	}
 	switch p.Overdue {
