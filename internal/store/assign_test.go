@@ -456,3 +456,63 @@ func TestOwnerAndOverdueFilters(t *testing.T) {
 		}
 	})
 }
+
+// TestSpeedToLeadStats: per owner and overall, the leads, the contacted, those contacted in
+// time and the median and 90th percentile hours, for the leads created in the range.
+func TestSpeedToLeadStats(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		clock := storetest.NewClock(t0) // Wednesday 12:00 UTC: due Thursday 12:00 UTC (13:00 Oslo)
+		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now, ContactSLA: 1})
+		book := bookFromAnywhere
+		unowned := book(t, s, "none@example.no").LeadID
+		kari := mustMember(t, s, "Kari", "kari@norse.example", lead.RoleSales, 1)
+		var leads []string
+		for i := range 3 {
+			leads = append(leads, book(t, s, fmt.Sprintf("k%d@example.no", i)).LeadID)
+		}
+		svc := lead.Actor{Name: "svc"}
+		// contacted after 2 h, 10 h and 30 h (the last too late); the unowned one after 1 h
+		for i, h := range []time.Duration{1, 2, 10, 30} {
+			if i == 0 {
+				clock.Advance(h * time.Hour)
+			} else {
+				clock.Advance((h - []time.Duration{1, 2, 10, 30}[i-1]) * time.Hour)
+			}
+			id := unowned
+			if i > 0 {
+				id = leads[i-1]
+			}
+			if _, err := s.AppendNote(ctx, id, "called", svc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		book(t, s, "waiting@example.no") // kari's, not contacted
+		st, err := s.Stats(ctx, query.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := st.SpeedToLead
+		f := func(p *float64) float64 {
+			if p == nil {
+				return -1
+			}
+			return *p
+		}
+		if o := sp.Overall; o.Leads != 5 || o.Contacted != 4 || o.WithinSLA != 3 || f(o.MedianHours) != 2 || f(o.P90Hours) != 30 {
+			t.Fatalf("overall %+v median %v p90 %v", o, f(o.MedianHours), f(o.P90Hours))
+		}
+		if len(sp.ByOwner) != 2 || sp.ByOwner[0].OwnerID == nil || *sp.ByOwner[0].OwnerID != kari.ID || *sp.ByOwner[0].Name != "Kari" ||
+			sp.ByOwner[1].OwnerID != nil {
+			t.Fatalf("by owner %+v", sp.ByOwner)
+		}
+		if k := sp.ByOwner[0]; k.Leads != 4 || k.Contacted != 3 || k.WithinSLA != 2 || f(k.MedianHours) != 10 || f(k.P90Hours) != 30 {
+			t.Fatalf("kari %+v median %v p90 %v", k, f(k.MedianHours), f(k.P90Hours))
+		}
+		// the range counts: nothing was created after now
+		later, err := s.Stats(ctx, query.Filter{CreatedFrom: clock.Now().Add(time.Hour)})
+		if err != nil || later.SpeedToLead.Overall.Leads != 0 || len(later.SpeedToLead.ByOwner) != 0 {
+			t.Fatalf("%v %+v", err, later.SpeedToLead)
+		}
+	})
+}

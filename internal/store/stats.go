@@ -23,6 +23,8 @@ type PipelineStats struct {
 	// Reached counts, per pipeline stage, the leads that ever reached it (see Stats).
 	Reached    map[lead.Status]int `json:"reached"`
 	Conversion []StageConversion   `json:"conversion"`
+	// SpeedToLead: how fast the leads were first contacted (SPEC §11, speed.go).
+	SpeedToLead SpeedStats `json:"speed_to_lead"`
 }
 
 // CampaignBookings is one utm_campaign's number of bookings.
@@ -159,7 +161,8 @@ FROM leads`
 		}
 		return strings.Compare(*a.UTMCampaign, *b.UTMCampaign)
 	})
-	return st, nil
+	st.SpeedToLead, err = s.speedToLead(ctx, f)
+	return st, err
 }
 
 // eachRow runs head + WHERE (f on leads) + tail and calls fn for every row.
