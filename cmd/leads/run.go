@@ -91,6 +91,8 @@ type config struct {
 	DBMaxConns           int
 	Timezone             string
 	Location             *time.Location // of Timezone
+	DefaultOwner         string         // SPEC §11: the member given a lead nobody is eligible for
+	ContactSLA           int            // SPEC §11: working days to the first contact
 	finish               func() error   // converts the parsed raw values
 }
 
@@ -128,7 +130,15 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	maxConns := strconv.Itoa(store.DefaultMaxConns)
 	str(&maxConns, "db-max-conns", "LEADS_DB_MAX_CONNS", maxConns, "most PostgreSQL connections this instance opens; all instances and tools on a server share its max_connections")
 	str(&c.Timezone, "timezone", "LEADS_TIMEZONE", "Europe/Oslo", "IANA time zone of the dates and times the console shows people (the API stays UTC)")
+	str(&c.DefaultOwner, "default-owner", "LEADS_DEFAULT_OWNER", "", "email of the member who gets a new lead when no sales member is eligible (empty: no owner)")
+	sla := "1"
+	str(&sla, "contact-sla", "LEADS_CONTACT_SLA", "1", "working days (in --timezone) within which a new lead must be contacted; 0: at once")
 	c.finish = func() error {
+		n, err := strconv.Atoi(sla)
+		if err != nil || n < 0 {
+			return fmt.Errorf("--contact-sla %q: want a whole number of working days, 0 or more", sla)
+		}
+		c.ContactSLA = n
 		mc, err := strconv.Atoi(maxConns)
 		if err != nil || mc <= 0 {
 			return fmt.Errorf("--db-max-conns %q: want a positive number like %d", maxConns, store.DefaultMaxConns)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/norsedigital/leads/internal/calendar"
 	"github.com/norsedigital/leads/internal/httpapi"
 	"github.com/norsedigital/leads/internal/intake"
 	"github.com/norsedigital/leads/internal/jobs"
@@ -25,7 +26,8 @@ import (
 
 // openStore opens and migrates the database; clock stamps what the store writes.
 func openStore(ctx context.Context, cfg *config, logger *slog.Logger, clock func() time.Time) (*store.Store, error) {
-	s, err := store.Open(ctx, cfg.Database, store.Options{Now: clock, MaxConns: cfg.DBMaxConns})
+	s, err := store.Open(ctx, cfg.Database, store.Options{Now: clock, MaxConns: cfg.DBMaxConns,
+		Calendar: calendar.New(cfg.Location), ContactSLA: cfg.ContactSLA, DefaultOwner: cfg.DefaultOwner})
 	if err != nil {
 		return nil, err
 	}
