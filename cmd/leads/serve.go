@@ -89,6 +89,11 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ownerRenderer, err := mail.NewOwnerRenderer()
+	if err != nil {
+		return err
+	}
+	composers := (&jobs.OwnerEmails{Store: st, Renderer: ownerRenderer, PublicURL: cfg.PublicURL, Location: cfg.Location}).Composers()
 	clientIP, err := httpapi.NewClientIPHeader(cfg.trustedProxies(), cfg.ClientIPHeader)
 	if err != nil {
 		return err
@@ -145,7 +150,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	wg.Go(func() {
 		(&jobs.EmailWorker{Store: st, Sender: sender, Renderer: renderer, Logger: logger,
 			PrivacyURL: cfg.PublicURL + "/privacy", BaseBackoff: cfg.MailRetry, Lease: cfg.MailLease,
-			Observe: reg.ObserveEmail}).Run(workCtx)
+			Observe: reg.ObserveEmail, Composers: composers}).Run(workCtx)
 	})
 
 	wg.Go(func() {

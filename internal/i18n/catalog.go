@@ -135,6 +135,23 @@ var entries = []entry{
 	{"mail.confirmation.privacy_link", "personvernerklæringen vår", "privacy notice"},
 	{"mail.regards", "Vennlig hilsen", "Kind regards,"},
 
+	// The team (SPEC §11): emails to a lead's owner, and the console's owners and speed to lead
+	{"mail.owner.subject_new", "Ny lead: %s", "New lead: %s"},
+	{"mail.owner.subject_again", "Bestilte igjen: %s", "Booked again: %s"},
+	{"mail.owner.subject_overdue", "Venter på kontakt: %s", "Waiting for contact: %s"},
+	{"mail.owner.title", "En lead til deg", "A lead for you"},
+	{"mail.owner.new_text", "Du har fått en ny lead. Ta kontakt innen fristen.", "You have been given a new lead. Please get in touch before it is due."},
+	{"mail.owner.again_text", "En av leadene dine har bestilt demo igjen.", "One of your leads has booked a demo again."},
+	{"mail.owner.overdue_text", "Denne leaden skulle vært kontaktet innen %s, og venter fortsatt.", "This lead was due to be contacted by %s and is still waiting."},
+	{"mail.owner.name", "Navn:", "Name:"},
+	{"mail.owner.org", "Organisasjon:", "Organization:"},
+	{"mail.owner.role", "Rolle:", "Role:"},
+	{"mail.owner.size", "Størrelse:", "Size:"},
+	{"mail.owner.source", "Kilde:", "Source:"},
+	{"mail.owner.campaign", "Kampanje:", "Campaign:"},
+	{"mail.owner.open", "Åpne leaden i konsollen:", "Open the lead in the console:"},
+	{"mail.owner.open_link", "Åpne leaden i konsollen", "Open the lead in the console"},
+
 	// Console layout and sign-in
 	{"console.brand", "Leads", "Leads"},
 	{"console.nav", "Konsoll", "Console"},
