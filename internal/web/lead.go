@@ -27,6 +27,7 @@ type leadData struct {
 	Flash     string
 	Banner    string
 	IsAdmin   bool
+	Team      teamView // the owner, "Take it" and "Assign to" (owners.go)
 }
 
 type eventView struct {
@@ -49,6 +50,8 @@ func (p *Pages) LeadPage(w http.ResponseWriter, r *http.Request) {
 		d.Flash = tr.T("lead.flash_note")
 	case "anonymized":
 		d.Flash = tr.T("lead.flash_anonymized")
+	case "owner":
+		d.Flash = tr.T("owner.flash", d.Team.OwnerName(d.Lead.OwnerID))
 	}
 	p.render(w, r, http.StatusOK, "console_lead", d)
 }
@@ -126,10 +129,15 @@ func (p *Pages) loadLead(w http.ResponseWriter, r *http.Request) (leadData, bool
 		p.leadError(w, r, err)
 		return leadData{}, false
 	}
+	team, err := p.team(ctx, sess)
+	if err != nil {
+		p.leadError(w, r, err)
+		return leadData{}, false
+	}
 	c := p.base(r, l.FirstName+" "+l.LastName)
 	c.Nav = "leads"
 	d := leadData{chrome: c,
-		Lead: l, Bookings: bookings, IsAdmin: sess.Token.Role == lead.RoleAdmin}
+		Lead: l, Bookings: bookings, IsAdmin: sess.Token.Role == lead.RoleAdmin, Team: team}
 	if l.AnonymizedAt == nil {
 		for _, s := range lead.NextStatuses(l.Status) {
 			if s == lead.StatusLost || s == lead.StatusDisqualified {
@@ -199,6 +207,11 @@ func eventSummary(tr i18n.Printer, e lead.Event) string {
 		return tr.T("event.anonymized")
 	case lead.EventExported:
 		return tr.T("event.exported")
+	case lead.EventOwnerAssigned:
+		if str("owner_id") == "" {
+			return tr.T("event.owner_cleared")
+		}
+		return tr.T("event.owner_assigned", label(tr, "owner.reason.", str("reason")))
 	}
 	keys := make([]string, 0, len(det))
 	for k := range det {

@@ -13,10 +13,11 @@ type signInData struct {
 	SignedOut bool
 }
 
-// ConsoleHome is GET /console: the lead list when signed in, else the sign-in page.
+// ConsoleHome is GET /console: when signed in, My leads for a member and the lead list for
+// a service token; else the sign-in page.
 func (p *Pages) ConsoleHome(w http.ResponseWriter, r *http.Request) {
-	if _, err := p.session(r); err == nil {
-		http.Redirect(w, r, "/console/leads", http.StatusSeeOther)
+	if sess, err := p.session(r); err == nil {
+		http.Redirect(w, r, landing(sess.Session), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/console/sign-in", http.StatusSeeOther)
@@ -64,7 +65,7 @@ func (p *Pages) SignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.setCookie(w, r, raw, sess)
-	http.Redirect(w, r, "/console/leads", http.StatusSeeOther)
+	http.Redirect(w, r, landing(sess), http.StatusSeeOther)
 }
 
 // SignOut is POST /console/sign-out: the session is revoked in the database, not only
