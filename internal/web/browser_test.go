@@ -295,7 +295,7 @@ func testBrowserPages(t *testing.T, browser context.Context, s *site, lang i18n.
 		// the unassigned leads, through the owner filter
 		tab.do(chromedp.SetValue(chromedp.ID("owner_id"), "none"))
 		tab.submit(chromedp.CSS(`form.filters button[type=submit]`), http.StatusOK)
-		tab.do(chromedp.WaitVisible(chromedp.CSS(`a[href="/console/leads/` + free + `"]`)),
+		tab.do(chromedp.WaitVisible(chromedp.CSS(`a[href="/console/leads/`+free+`"]`)),
 			chromedp.Click(chromedp.CSS(`a[href="/console/leads/`+free+`"]`)),
 			chromedp.WaitVisible(chromedp.ID("owner-title")))
 		if got := run(tab, chromedp.Text(chromedp.ID("lead-owner"))); got != tx(lang, "owner.unassigned") {
