@@ -208,7 +208,7 @@ func eventSummary(tr i18n.Printer, e lead.Event) string {
 	case lead.EventExported:
 		return tr.T("event.exported")
 	case lead.EventOwnerAssigned:
-		if str("owner_id") == "" {
+		if str(lead.FieldOwnerID) == "" {
 			return tr.T("event.owner_cleared")
 		}
 		return tr.T("event.owner_assigned", label(tr, "owner.reason.", str("reason")))
