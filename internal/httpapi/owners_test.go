@@ -158,3 +158,53 @@ func getLead(t *testing.T, h *harness, id string) lead.Lead {
 	}
 	return decode[lead.Lead](t, data)
 }
+
+// TestImportOwnerEmail: an import row names its owner by owner_email (an active member) or
+// gets one by the rule; a row naming anyone else is refused with owner_not_assignable and
+// not stored, and the other rows are.
+func TestImportOwnerEmail(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		h := newHarness(t, e)
+		ctx := t.Context()
+		add := func(name, email string, active bool) lead.Member {
+			m, err := h.Store.CreateMember(ctx, lead.MemberInput{Name: &name, Email: &email, Role: ptrTo("sales"), Active: &active})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		kari, ola := add("Kari", "kari@norse.example", true), add("Ola", "ola@norse.example", true)
+		add("Gone", "gone@norse.example", false)
+		consent := h.Clock.Now().Add(-time.Hour).Format(time.RFC3339)
+		file := csvBody(t, [][]string{
+			{"first_name", "last_name", "email", "organization_name", "consent_given", "consent_timestamp", "owner_email"},
+			{"Ann", "Named", "ann@example.org", "Org", "yes", consent, " OLA@norse.example "},
+			{"Bob", "Rule", "bob@example.org", "Org", "yes", consent, ""},
+			{"Cy", "Gone", "cy@example.org", "Org", "yes", consent, "gone@norse.example"},
+			{"Di", "Stranger", "di@example.org", "Org", "yes", consent, "nobody@norse.example"},
+		})
+		resp, data := h.do("POST", "/api/v1/imports", h.Sales, file, "Content-Type", "text/csv")
+		got := decode[importAnswer](t, data)
+		if resp.StatusCode != 200 || got.Created != 2 || len(got.Refused) != 2 || len(got.IgnoredColumns) != 0 {
+			t.Fatalf("import %d %s", resp.StatusCode, data)
+		}
+		for i, r := range got.Refused {
+			if r.Row != 3+i || r.Field != "owner_email" || r.Rule != lead.RuleOwnerNotAssignable {
+				t.Fatalf("refused %+v", got.Refused)
+			}
+		}
+		owner := func(email string) string {
+			var id string
+			if err := h.Store.DB().QueryRow(`SELECT COALESCE(CAST(owner_id AS TEXT), '') FROM leads WHERE email_normalized = $1`, email).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		if owner("ann@example.org") != ola.ID || owner("bob@example.org") != kari.ID {
+			t.Fatalf("owners: ann %s, bob %s", owner("ann@example.org"), owner("bob@example.org"))
+		}
+		if n := h.count(`SELECT COUNT(*) FROM leads WHERE contact_due_at IS NULL`); n != 0 {
+			t.Fatalf("%d imported leads without contact_due_at", n)
+		}
+	})
+}
