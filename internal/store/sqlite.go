@@ -99,7 +99,7 @@ func (sqliteEngine) afterMigrate(ctx context.Context, s *Store) error {
 var sqliteHotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint,
 	sqlReleaseSavepoint, sqlDeferSearch, sqlIndexDeferredSearch, sqlEndDeferredSearch, sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlEmailJobIfDue, sqlInsertEmailJob,
 	sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL, sqlLiveSubscriptions, sqlClaimEmailJobs, sqlEmailRecipient, sqlMemberRecipient,
-	sqlCancelEmailJob}
+	sqlCancelEmailJob, sqlAnyEligible}
 
 // The writes that wait for the one writer share a commit (groupcommit.go).
 func (sqliteEngine) writeTx(ctx context.Context, s *Store, fn func(ctx context.Context, tx *sql.Tx) error) error {
