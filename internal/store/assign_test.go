@@ -516,3 +516,56 @@ func TestSpeedToLeadStats(t *testing.T) {
 		}
 	})
 }
+
+// TestDeactivationDuringBookings: a member deactivated while new leads are booked and
+// assigned by hand at the same time ends with no open lead, whichever came first.
+func TestDeactivationDuringBookings(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		s := storetest.MustOpen(t, e.URL(t), store.Options{})
+		kari := mustMember(t, s, "Kari", "kari@norse.example", lead.RoleSales, 1)
+		ola := mustMember(t, s, "Ola", "ola@norse.example", lead.RoleSales, 1)
+		var seeded []string
+		for i := range 10 {
+			seeded = append(seeded, bookFromAnywhere(t, s, fmt.Sprintf("seed%d@example.no", i)).LeadID)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make(chan error, 100)
+		for i := range 40 {
+			wg.Go(func() {
+				<-start
+				_, err := s.Book(ctx, params(booking(fmt.Sprintf("during%d@example.no", i)), fmt.Sprintf("2001:db8:ff:%x::1", i)))
+				errs <- err
+			})
+		}
+		for _, id := range seeded { // hand each seeded lead to ola while she leaves: refused or handed on
+			wg.Go(func() {
+				<-start
+				_, err := s.PatchLead(ctx, id, lead.Input{OwnerID: lead.Val(ola.ID)}, nil, lead.Actor{Name: "svc"})
+				if err != nil && lead.ErrorCode(err) != lead.CodeInvalid {
+					errs <- err
+				}
+			})
+		}
+		wg.Go(func() {
+			<-start
+			_, err := s.UpdateMember(ctx, ola.ID, lead.MemberInput{Active: ptr(false)}, lead.Actor{Name: "admin"})
+			errs <- err
+		})
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM leads WHERE owner_id = $1 AND status = 'new'`, ola.ID); n != 0 {
+			t.Fatalf("the member who left owns %d open leads", n)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM leads WHERE owner_id = $1`, kari.ID); n != 50 {
+			t.Fatalf("kari owns %d of 50 leads", n)
+		}
+	})
+}
