@@ -32,6 +32,7 @@ var ruleArgs = map[string]string{
 	"webhook_url_not_allowed":    "",
 	"csv_column_count":           "",
 	"language_enum_validation":   "",
+	lead.RuleOwnerNotAssignable:  "",
 }
 
 var digits = regexp.MustCompile(`\d+`)
