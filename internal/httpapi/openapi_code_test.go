@@ -66,7 +66,7 @@ func TestOpenAPIEnumsAgreeWithCode(t *testing.T) {
 		sources = append(sources, string(s))
 	}
 	events := []string{lead.EventCreated, lead.EventBookingLinked, lead.EventUpdated, lead.EventStatusChanged,
-		lead.EventNoteAdded, lead.EventAnonymized, lead.EventExported, lead.EventImportLinked}
+		lead.EventNoteAdded, lead.EventAnonymized, lead.EventExported, lead.EventImportLinked, lead.EventOwnerAssigned}
 	var hooks []string
 	for name := range raw["webhooks"].(map[string]any) {
 		hooks = append(hooks, name)
