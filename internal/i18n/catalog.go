@@ -176,6 +176,7 @@ var entries = []entry{
 	{"owner.reason.member_deactivated", "forrige eier sluttet", "the previous owner left"},
 	{"event.owner_assigned", "Fikk ny eier (%s)", "Owner changed (%s)"},
 	{"event.owner_cleared", "Eieren ble fjernet", "Owner removed"},
+	{"event.owner_assigned_to", "Eier: %s (%s)", "Owner: %s (%s)"},
 	{"speed.title", "Tid til første kontakt", "Speed to lead"},
 	{"speed.contacted", "Kontaktet", "Contacted"},
 	{"speed.within_sla", "Innen fristen", "Within the deadline"},

@@ -149,7 +149,11 @@ func (p *Pages) loadLead(w http.ResponseWriter, r *http.Request) (leadData, bool
 	}
 	// newest first: what just happened is what people look for
 	for _, e := range slices.Backward(events) {
-		d.Events = append(d.Events, eventView{Event: e, Summary: eventSummary(p.tr(r), e)})
+		v := eventView{Event: e, Summary: eventSummary(p.tr(r), e)}
+		if e.Type == lead.EventOwnerAssigned {
+			v.Summary = ownerEventSummary(p.tr(r), e, team)
+		}
+		d.Events = append(d.Events, v)
 	}
 	return d, true
 }

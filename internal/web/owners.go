@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/lead/query"
 	"github.com/norsedigital/leads/internal/store"
@@ -108,4 +110,18 @@ func (p *Pages) AssignLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/console/leads/"+id+"?done=owner", http.StatusSeeOther)
+}
+
+// ownerEventSummary says who got the lead and why; a member's id is all the event holds.
+func ownerEventSummary(tr i18n.Printer, e lead.Event, t teamView) string {
+	var det struct {
+		OwnerID *string `json:"owner_id"`
+		Reason  string  `json:"reason"`
+	}
+	_ = json.Unmarshal(e.Details, &det)
+	name := t.OwnerName(det.OwnerID)
+	if name == "" {
+		return tr.T("event.owner_cleared")
+	}
+	return tr.T("event.owner_assigned_to", name, label(tr, "owner.reason.", det.Reason))
 }

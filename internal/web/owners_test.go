@@ -62,6 +62,13 @@ func TestConsoleOwners(t *testing.T) {
 		if !strings.Contains(p.Body, "aktivt medlem") {
 			t.Fatalf("the refusal does not say why:\n%s", p.Body)
 		}
+		// the history names the owners and why they got the lead
+		history := regexpFind(s.get(c, "/console/leads/"+id).Body, `(?s)<ol class="history" id="history">(.*?)</ol>`)
+		for _, want := range []string{"Eier: Mia (valgt av en person)", "Eier: Ola (valgt av en person)", "(forrige eier sluttet)"} {
+			if !strings.Contains(history, want) {
+				t.Errorf("history lacks %q:\n%s", want, history)
+			}
+		}
 		// the list's owner filter and column
 		list := s.get(c, "/console/leads?owner_id=none")
 		if list.StatusCode != 200 || strings.Contains(list.Body, "/console/leads/"+id+`"`) {
