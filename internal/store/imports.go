@@ -97,8 +97,13 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor lead.Ac
 		created, linked = 0, 0
 		now := s.now().UTC().Truncate(time.Microsecond)
 		due := ts(s.contactDue(now))
-		// the owners the rows name, before any lead's row (the order a deactivation takes
-		// them); one no longer assignable leaves its rows to the rule
+		// the rule's lock, then the owners the rows name, then the leads' rows: the order a
+		// deactivation takes them (assign.go), so the two cannot wait for each other; an
+		// owner no longer assignable leaves their rows to the rule
+		locked, err := s.e.lockIfEligible(ctx, s, tx, now)
+		if err != nil {
+			return err
+		}
 		assignable := map[string]bool{}
 		for _, r := range rows {
 			if o := r.l.OwnerID; o != nil {
@@ -169,7 +174,7 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor lead.Ac
 				if err := s.setOwner(ctx, tx, l.ID, *o, lead.ReasonManual, actor, now, false); err != nil {
 					return err
 				}
-			} else if _, err := s.assignNew(ctx, tx, l.ID, actor, now, false); err != nil {
+			} else if _, err := s.assignNew(ctx, tx, l.ID, actor, now, locked); err != nil {
 				return err
 			}
 		}
