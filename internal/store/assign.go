@@ -112,12 +112,12 @@ func (s *Store) checkAssignable(ctx context.Context, tx *sql.Tx, id string) erro
 
 // setOwner makes owner ("" for none) the owner of leadID in tx and writes what follows:
 // the owner_assigned event, the new owner's email unless they took the lead themselves,
-// and the overdue reminder handed to the new owner. touch moves updated_at (a change to an
-// existing lead; a lead created in tx has it already).
-func (s *Store) setOwner(ctx context.Context, tx *sql.Tx, leadID, owner, reason string, actor lead.Actor, now time.Time, touch bool) error {
+// and the overdue reminder handed to the new owner. existing is false for a lead created
+// in tx: its updated_at is the creation's, and it has no reminder to hand on yet.
+func (s *Store) setOwner(ctx context.Context, tx *sql.Tx, leadID, owner, reason string, actor lead.Actor, now time.Time, existing bool) error {
 	q := `UPDATE leads SET owner_id = $2 WHERE id = $1`
 	args := []any{leadID, nullStr(owner)}
-	if touch {
+	if existing {
 		q = `UPDATE leads SET owner_id = $2, updated_at = CASE WHEN updated_at < $3 THEN $3 ELSE updated_at END WHERE id = $1`
 		args = append(args, ts(now))
 	}
@@ -145,9 +145,11 @@ WHERE lead_id = $1 AND kind = '`+EmailOwnerOverdue+`' AND status = 'pending'`, l
 	}
 	// the pending reminder follows the lead to its new owner; a lead still waiting for its
 	// first contact that never had one gets it, due when the lead is
-	if _, err := s.txExec(ctx, tx, `UPDATE email_jobs SET staff_id = $2, updated_at = $3
+	if existing {
+		if _, err := s.txExec(ctx, tx, `UPDATE email_jobs SET staff_id = $2, updated_at = $3
 WHERE lead_id = $1 AND kind = '`+EmailOwnerOverdue+`' AND status = 'pending'`, leadID, owner, ts(now)); err != nil {
-		return err
+			return err
+		}
 	}
 	_, err := s.txExec(ctx, tx, `INSERT INTO email_jobs (id, kind, lead_id, staff_id, status, attempts, run_at, created_at, updated_at)
 SELECT $1, '`+EmailOwnerOverdue+`', id, $3, 'pending', 0, contact_due_at, $4, $4 FROM leads

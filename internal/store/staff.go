@@ -199,7 +199,7 @@ RETURNING `+leadColumns,
 				if next.OwnerID != nil {
 					owner = *next.OwnerID
 				}
-				if err := s.setOwner(ctx, tx, id, owner, lead.ReasonManual, actor, now, false); err != nil {
+				if err := s.setOwner(ctx, tx, id, owner, lead.ReasonManual, actor, now, true); err != nil {
 					return err
 				}
 				queued = owner != "" && owner != actor.StaffID
