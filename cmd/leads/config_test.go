@@ -117,3 +117,39 @@ func TestConfigTimezone(t *testing.T) {
 		})
 	}
 }
+
+// --contact-sla (LEADS_CONTACT_SLA, default 1, a whole number ≥ 0) and --default-owner
+// (LEADS_DEFAULT_OWNER) reach the config (SPEC §11).
+func TestConfigTeam(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		args  []string
+		sla   int // -1 for refused
+		owner string
+	}{
+		{"defaults", nil, nil, 1, ""},
+		{"env", map[string]string{"LEADS_CONTACT_SLA": "0", "LEADS_DEFAULT_OWNER": "boss@norse.example"}, nil, 0, "boss@norse.example"},
+		{"flags win", map[string]string{"LEADS_CONTACT_SLA": "0"}, []string{"--contact-sla", "3", "--default-owner", "a@b.example"}, 3, "a@b.example"},
+		{"negative", nil, []string{"--contact-sla", "-1"}, -1, ""},
+		{"not a number", map[string]string{"LEADS_CONTACT_SLA": "1.5"}, nil, -1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := newConfig(func(k string) string { return tt.env[k] })
+			if err := cfg.flags(io.Discard).Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := cfg.validate()
+			if tt.sla < 0 {
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				return
+			}
+			if err != nil || cfg.ContactSLA != tt.sla || cfg.DefaultOwner != tt.owner {
+				t.Fatalf("sla %d owner %q err %v", cfg.ContactSLA, cfg.DefaultOwner, err)
+			}
+		})
+	}
+}

@@ -106,6 +106,8 @@ type config struct {
 	OIDCName             string
 	DemoHours            calendar.Hours // --demo-hours
 	DemoLength           time.Duration  // --demo-length
+	DefaultOwner         string         // SPEC §11: the member given a lead nobody is eligible for
+	ContactSLA           int            // SPEC §11: working days to the first contact
 	finish               func() error   // converts the parsed raw values
 	// spam defence (SPEC §15)
 	SpamPolicy   spam.Policy
@@ -156,6 +158,9 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 	demoHours, demoLength := "09:00-15:00", "30m"
 	str(&demoHours, "demo-hours", "LEADS_DEMO_HOURS", demoHours, "daily window of demos in --timezone, on working days")
 	str(&demoLength, "demo-length", "LEADS_DEMO_LENGTH", demoLength, "length of a demo, and the step of the offered slots")
+	str(&c.DefaultOwner, "default-owner", "LEADS_DEFAULT_OWNER", "", "email of the member who gets a new lead when no sales member is eligible (empty: no owner)")
+	sla := "1"
+	str(&sla, "contact-sla", "LEADS_CONTACT_SLA", "1", "working days (in --timezone) within which a new lead must be contacted; 0: at once")
 	c.finish = func() error {
 		h, err := calendar.ParseHours(demoHours)
 		if err != nil {
@@ -175,6 +180,11 @@ func (c *config) flags(out io.Writer) *flag.FlagSet {
 			return fmt.Errorf("--pow-maxnumber %q: want a number from 1 to 100000000, like %d", powMax, spam.DefaultMaxNumber)
 		}
 		c.PowMaxNumber = pm
+		n, err := strconv.Atoi(sla)
+		if err != nil || n < 0 {
+			return fmt.Errorf("--contact-sla %q: want a whole number of working days, 0 or more", sla)
+		}
+		c.ContactSLA = n
 		mc, err := strconv.Atoi(maxConns)
 		if err != nil || mc <= 0 {
 			return fmt.Errorf("--db-max-conns %q: want a positive number like %d", maxConns, store.DefaultMaxConns)

@@ -27,7 +27,8 @@ import (
 
 // openStore opens and migrates the database; clock stamps what the store writes.
 func openStore(ctx context.Context, cfg *config, logger *slog.Logger, clock func() time.Time) (*store.Store, error) {
-	s, err := store.Open(ctx, cfg.Database, store.Options{Now: clock, MaxConns: cfg.DBMaxConns})
+	s, err := store.Open(ctx, cfg.Database, store.Options{Now: clock, MaxConns: cfg.DBMaxConns,
+		Calendar: calendar.New(cfg.Location), ContactSLA: cfg.ContactSLA, DefaultOwner: cfg.DefaultOwner})
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +98,11 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	personalLinks := jobs.PersonalLinks{Store: st, PublicURL: cfg.PublicURL}
 	demoEmails := &jobs.DemoEmails{Store: st, Renderer: invitations, Location: cfg.Location, PublicURL: cfg.PublicURL,
 		PersonalLink: personalLinks.URL}
+	ownerRenderer, err := mail.NewOwnerRenderer()
+	if err != nil {
+		return err
+	}
+	ownerEmails := &jobs.OwnerEmails{Store: st, Renderer: ownerRenderer, PublicURL: cfg.PublicURL, Location: cfg.Location}
 	clientIP, err := httpapi.NewClientIPHeader(cfg.trustedProxies(), cfg.ClientIPHeader)
 	if err != nil {
 		return err
@@ -164,6 +170,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		store.EmailPersonalLink: personalLinks.Composer(linkRenderer, cfg.PublicURL+"/privacy"),
 	}
 	maps.Copy(composers, demoEmails.Composers())
+	maps.Copy(composers, ownerEmails.Composers())
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

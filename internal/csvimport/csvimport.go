@@ -62,6 +62,9 @@ func (e *FormatError) Error() string {
 // only the service writes (id, notes, ip_address, created_at, updated_at, anonymized_at),
 // which are ignored (lead.Field.Import).
 func isColumn(name string) bool {
+	if name == lead.OwnerEmailColumn {
+		return true
+	}
 	f, ok := lead.LookupField(name)
 	return ok && f.Import
 }
@@ -79,6 +82,34 @@ type File struct {
 	now     time.Time
 
 	refused, warnings []Issue // filled while Rows runs
+	owners            map[string]string
+}
+
+// SetOwners names the members an owner_email cell may name (SPEC §11): the active members'
+// ids by normalized email. Call it before Rows; a row naming anyone else is refused
+// (owner_not_assignable), and a row without one gets its owner by lead_owner_assignment.
+func (f *File) SetOwners(members []lead.Member) {
+	f.owners = map[string]string{}
+	for _, m := range members {
+		if m.Active {
+			f.owners[lead.NormalizeEmail(m.Email)] = m.ID
+		}
+	}
+}
+
+// owner resolves the row's owner_email into l; false (with the issue) when it names nobody assignable.
+func (f *File) owner(rec []string, l *lead.Lead) (lead.Issue, bool) {
+	i, ok := f.cols[lead.OwnerEmailColumn]
+	if !ok || i >= len(rec) || strings.TrimSpace(rec[i]) == "" {
+		return lead.Issue{}, true
+	}
+	id, ok := f.owners[lead.NormalizeEmail(rec[i])]
+	if !ok {
+		return lead.Issue{Field: lead.OwnerEmailColumn, Rule: lead.RuleOwnerNotAssignable,
+			Message: "The owner must be an active member of the team."}, false
+	}
+	l.OwnerID = &id
+	return lead.Issue{}, true
 }
 
 // Read checks an import file (at most MaxBytes): a header row of column names, then one
@@ -193,6 +224,9 @@ func (f *File) row(n int, rec []string) (lead.Lead, bool) {
 		return lead.Lead{}, false
 	}
 	l, errs, warns := importLead(rec, f.cols, f.now)
+	if is, ok := f.owner(rec, &l); !ok {
+		errs = append(errs, is)
+	}
 	for _, w := range warns {
 		f.warnings = append(f.warnings, Issue{Row: n, Field: w.Field, Rule: w.Rule, Message: w.Message})
 	}

@@ -21,9 +21,9 @@ func TestStaffDecoderUsesTheFieldTable(t *testing.T) {
 		wantReadOnly []string
 	}{
 		{lead.WriteCreate, []string{"id", "notes", "ip_address", "created_at", "updated_at", "anonymized_at",
-			"owner_id", "first_contacted_at", "contact_due_at"}},
+			"first_contacted_at", "contact_due_at"}},
 		{lead.WritePatch, []string{"id", "source", "notes", "ip_address", "consent_given", "consent_timestamp",
-			"created_at", "updated_at", "anonymized_at", "owner_id", "first_contacted_at", "contact_due_at"}},
+			"created_at", "updated_at", "anonymized_at", "first_contacted_at", "contact_due_at"}},
 	} {
 		known, readOnly := leadKeys(c.access)
 		if !slices.Equal(readOnly, c.wantReadOnly) {

@@ -91,6 +91,12 @@ func (s *server) handleImport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	members, err := s.Store.ListMembers(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	file.SetOwners(members) // the owner_email column (SPEC §11)
 	res, err := s.Store.Import(context.WithoutCancel(r.Context()), file.Rows(), actor(r).Actor())
 	if err != nil {
 		s.writeError(w, r, err)

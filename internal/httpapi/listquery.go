@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/url"
 
+	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/lead/query"
 )
 
@@ -10,7 +11,8 @@ import (
 // each is written; query.Parse checks them).
 func listParams(v url.Values) query.Params {
 	return query.Params{Status: v["status"], Source: v["source"], Q: v.Get("q"),
-		CreatedFrom: v.Get("created_from"), CreatedTo: v.Get("created_to"), Limit: v.Get("limit"), Cursor: v.Get("cursor")}
+		CreatedFrom: v.Get("created_from"), CreatedTo: v.Get("created_to"), Limit: v.Get("limit"), Cursor: v.Get("cursor"),
+		OwnerID: v.Get(lead.FieldOwnerID), Overdue: v.Get("overdue")}
 }
 
 // parseListQuery reads and checks GET /api/v1/leads's query string (and the export's).

@@ -66,7 +66,7 @@ func TestOpenAPIEnumsAgreeWithCode(t *testing.T) {
 		sources = append(sources, string(s))
 	}
 	events := []string{lead.EventCreated, lead.EventBookingLinked, lead.EventUpdated, lead.EventStatusChanged,
-		lead.EventNoteAdded, lead.EventAnonymized, lead.EventExported, lead.EventImportLinked}
+		lead.EventNoteAdded, lead.EventAnonymized, lead.EventExported, lead.EventImportLinked, lead.EventOwnerAssigned}
 	var hooks []string
 	for name := range raw["webhooks"].(map[string]any) {
 		hooks = append(hooks, name)
@@ -137,7 +137,8 @@ func leadTextFields(t *testing.T) []string {
 	for i := range typ.NumField() {
 		f := typ.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Type == reflect.TypeFor[lead.Opt]() && name != "source" && name != "status" && name != "language" {
+		if f.Type == reflect.TypeFor[lead.Opt]() && name != "source" && name != "status" && name != "language" &&
+			name != lead.FieldOwnerID { // an id, not text
 			names = append(names, name)
 		}
 	}

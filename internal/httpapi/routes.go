@@ -86,6 +86,7 @@ func (s *server) routes() {
 		s.mux.Handle("GET /console/leads/{id}", w.Staff(lead.RoleSales, w.LeadPage))
 		s.mux.Handle("POST /console/leads/{id}/status", w.Staff(lead.RoleSales, w.ChangeStatus))
 		s.mux.Handle("POST /console/leads/{id}/notes", w.Staff(lead.RoleSales, w.AddNote))
+		s.mux.Handle("POST /console/leads/{id}/owner", w.Staff(lead.RoleSales, w.AssignLead))
 		s.mux.Handle("GET /console/leads/{id}/anonymize", w.Staff(lead.RoleAdmin, w.ConfirmAnonymize))
 		s.mux.Handle("POST /console/leads/{id}/anonymize", w.Staff(lead.RoleAdmin, w.Anonymize))
 		s.mux.Handle("GET /console/stats", w.Staff(lead.RoleSales, w.Stats))

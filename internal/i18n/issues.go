@@ -44,6 +44,7 @@ var ruleArgs = map[string]string{
 	lead.RuleDemoHost:                "",
 	lead.RuleDemoNotEnded:            "",
 	lead.RuleDemoOutcomeEnum:         "",
+	lead.RuleOwnerNotAssignable:      "",
 }
 
 var digits = regexp.MustCompile(`\d+`)

@@ -29,7 +29,7 @@ var (
 // lacks. It is for the catalog tests of the packages that own templates.
 func (c *Catalog) TemplateProblems(name, text string) ([]string, error) {
 	funcs := map[string]any{}
-	for _, f := range []string{"t", "th", "asset", "mailto", "statusLabel", "sourceLabel", "reasonLabel", "kindLabel", "when", "whenPtr", "percent", "deref",
+	for _, f := range []string{"t", "th", "asset", "mailto", "statusLabel", "sourceLabel", "reasonLabel", "kindLabel", "when", "whenPtr", "percent", "deref", "overdue", "hours",
 		"and", "or", "not", "len", "index", "print", "printf", "println", "eq", "ne", "lt", "le", "gt", "ge", "slice", "html", "js", "urlquery", "call"} {
 		funcs[f] = true
 	}

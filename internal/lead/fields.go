@@ -102,6 +102,10 @@ const (
 	fieldConsentGiven     = "consent_given"
 	fieldConsentTimestamp = "consent_timestamp"
 	fieldLanguage         = "language"
+	// FieldOwnerID is the lead's owner: staff write it, the import names it by OwnerEmailColumn.
+	FieldOwnerID = "owner_id"
+	// OwnerEmailColumn is the CSV import's column naming a row's owner by email (SPEC §11).
+	OwnerEmailColumn = "owner_email"
 )
 
 const (
@@ -179,8 +183,9 @@ var fieldTable = []Field{
 	// its negotiation (intake.Meta.Language), not from this table's booking decoder.
 	{id: idLanguage, Name: fieldLanguage, Label: "Language", Type: TypeEnum, Write: writeStaff, Import: true,
 		Export: true, OpenAPIType: "string", OpenAPIRef: "Language"},
-	// The team (SPEC §11): the owner, and speed to lead, which only the service writes.
-	{id: idOwnerID, Name: "owner_id", Type: TypeID, Export: true, Nullable: true, OpenAPIType: "string", OpenAPIFormat: "uuid"},
+	// The team (SPEC §11): the owner (an active member, or null; the CSV import names it by
+	// owner_email instead), and speed to lead, which only the service writes.
+	{id: idOwnerID, Name: FieldOwnerID, Type: TypeID, Write: writeStaff, Export: true, Nullable: true, OpenAPIType: "string", OpenAPIFormat: "uuid"},
 	readOnlyTime(idFirstContactedAt, "first_contacted_at", true),
 	readOnlyTime(idContactDueAt, "contact_due_at", true),
 }
@@ -306,6 +311,8 @@ func (f *Field) Input(in *Input) *Opt {
 		return &in.UTMCampaign
 	case idLanguage:
 		return &in.Language
+	case idOwnerID:
+		return &in.OwnerID
 	}
 	return nil
 }

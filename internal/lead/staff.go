@@ -119,3 +119,21 @@ func deref(p *string) string {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// EventOwnerAssigned records every change of a lead's owner (SPEC §11), with details
+// {"owner_id", "reason"}: one of the Reason* values.
+const EventOwnerAssigned = "owner_assigned"
+
+// Why a lead got its owner.
+const (
+	ReasonRoundRobin        = "round_robin"        // lead_owner_assignment chose them
+	ReasonDefault           = "default"            // nobody was eligible: the --default-owner member
+	ReasonManual            = "manual"             // someone named them (API owner_id, the console)
+	ReasonMemberDeactivated = "member_deactivated" // the former owner was deactivated
+)
+
+// ErrOwnerNotAssignable is the refusal of an owner who is not an active member.
+func ErrOwnerNotAssignable(field string) *Error {
+	return Invalid(Result{Errors: []Issue{{Field: field, Rule: RuleOwnerNotAssignable,
+		Message: "The owner must be an active member of the team.", Severity: SeverityError}}})
+}

@@ -94,6 +94,9 @@ type Input struct {
 	ConsentGiven     *bool      `json:"consent_given"`     // nil: absent
 	ConsentTimestamp *time.Time `json:"consent_timestamp"` // nil: absent
 	Language         Opt        `json:"language"`          // nb | en; absent or blank: nb on a create
+	// OwnerID names the owner, an active member (the store checks, owner_not_assignable);
+	// null clears it; absent on a create, lead_owner_assignment chooses.
+	OwnerID Opt `json:"owner_id"`
 }
 
 // MaxConsentClockSkew is how far ahead of the server clock a consent_timestamp may be.
@@ -146,6 +149,10 @@ func ValidateCreate(in Input, now time.Time) (Lead, Result) {
 	if s := strings.TrimSpace(in.Language.value()); s != "" {
 		l.Language = c.language(s)
 	}
+	if in.OwnerID.Set && !in.OwnerID.Null {
+		v := in.OwnerID.Value
+		l.OwnerID = &v
+	}
 	return l, c.r
 }
 
@@ -175,6 +182,13 @@ func ValidatePatch(current Lead, in Input) (Lead, Result) {
 			} else {
 				c.fail(fieldStatus, RuleStatusTransition, transitionMessage(current.Status))
 			}
+		}
+	}
+	if in.OwnerID.Set {
+		l.OwnerID = nil
+		if !in.OwnerID.Null {
+			v := in.OwnerID.Value
+			l.OwnerID = &v
 		}
 	}
 	if in.Language.Set {

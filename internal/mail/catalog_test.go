@@ -11,11 +11,18 @@ import (
 func TestTemplatesUseTheCatalog(t *testing.T) {
 	cat := i18n.MustNewCatalog()
 	files, _ := fs.Glob(templateFS, "templates/*")
-	if len(files) != 2 {
-		t.Fatalf("templates %v", files)
+	owner, _ := fs.Glob(ownerFS, "templates/*")
+	if len(files) != 2 || len(owner) != 2 {
+		t.Fatalf("templates %v %v", files, owner)
 	}
-	for _, f := range files {
-		b, err := fs.ReadFile(templateFS, f)
+	read := func(f string) ([]byte, error) {
+		if b, err := fs.ReadFile(templateFS, f); err == nil {
+			return b, nil
+		}
+		return fs.ReadFile(ownerFS, f)
+	}
+	for _, f := range append(files, owner...) {
+		b, err := read(f)
 		if err != nil {
 			t.Fatal(err)
 		}

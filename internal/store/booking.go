@@ -66,6 +66,8 @@ type BookingResult struct {
 	Replayed    bool
 	// Warnings are the booking's BookingParams.Warnings; replayed, the first booking's.
 	Warnings []lead.Issue
+	// ownerQueued: an email to the lead's owner was queued (SPEC §11)
+	ownerQueued bool
 }
 
 const (
@@ -92,7 +94,7 @@ func (s *Store) Book(ctx context.Context, p BookingParams) (BookingResult, error
 	if err != nil {
 		return BookingResult{}, err
 	}
-	if res.EmailQueued {
+	if res.EmailQueued || res.ownerQueued {
 		s.notifyJobs()
 	}
 	return res, nil
@@ -170,7 +172,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 		upsertArgs := []any{newLeadID, b.FirstName, b.LastName, b.Email, b.EmailNormalized, nullStr(b.Phone), b.OrganizationName,
 			nullStr(b.OrganizationType), nullStr(b.OrganizationSize), nullStr(b.RoleTitle), lead.SourceDemoBooking,
 			nullStr(b.Message), nullStr(b.UTMSource), nullStr(b.UTMMedium), nullStr(b.UTMCampaign), nullStr(p.IP),
-			ts(now), note, "\n", p.language()}
+			ts(now), note, "\n", p.language(), ts(s.contactDue(now))}
 		eventDetails := `{"booking_id":"` + bookingID + `","source":"` + string(lead.SourceDemoBooking) + `"}`
 		res.BookingID, res.Warnings = bookingID, p.Warnings
 		written, err := s.e.bookWrites(ctx, s, tx, bookingWrite{upsert: upsertArgs, newLeadID: newLeadID,
@@ -194,6 +196,15 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			res.EmailQueued = n == 1
 		}
 		if err := s.bookingWebhooks(ctx, tx, subs, res, p, now); err != nil {
+			return err
+		}
+		// the owner last: on PostgreSQL the rule's lock is held from here to the commit
+		if res.NewLead {
+			res.ownerQueued, err = s.assignNew(ctx, tx, res.LeadID, lead.PublicActor, now, false)
+		} else {
+			res.ownerQueued, err = s.bookedAgain(ctx, tx, res.LeadID, bookingID, written.ownerID, now)
+		}
+		if err != nil {
 			return err
 		}
 
@@ -279,8 +290,8 @@ const (
 	sqlUpsertLeadHead = `
 INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name,
 	organization_type, organization_size, role_title, source, status, message, utm_source, utm_medium,
-	utm_campaign, ip_address, consent_given, consent_timestamp, created_at, updated_at, language)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15, $16, TRUE, $17, $17, $17, CAST($20 AS TEXT))
+	utm_campaign, ip_address, consent_given, consent_timestamp, created_at, updated_at, language, contact_due_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $13, $14, $15, $16, TRUE, $17, $17, $17, CAST($20 AS TEXT), $21)
 `
 	// sqlEmailJobIfDue queues the confirmation of a known lead ($2) unless one was queued
 	// since $5; run after the lead's upsert has locked the lead's row.
@@ -295,10 +306,10 @@ ON CONFLICT (key_hash) DO UPDATE SET booking_id = excluded.booking_id, warnings 
 )
 
 // sqlUpsertLead inserts a booking's lead or links the booking to the live lead with its address
-// ($20 is the booking's language: a linked booking moves the lead's language to the latest
+// and answers its id and owner ($21 is a new lead's contact_due_at; $20 is the booking's language: a linked booking moves the lead's language to the latest
 // booking's, so that its confirmation and what staff see follow the prospect's latest choice).
 var sqlUpsertLead = sqlUpsertLeadHead + linkOnConflict("$18", "$19") + `,
-	language          = excluded.language RETURNING id`
+	language          = excluded.language RETURNING id, owner_id`
 
 // linkOnConflict is how a booking or an import row joins the live lead with the same
 // normalized email (SPEC §3.2): updated_at moves, the note (placeholder note, separated by

@@ -50,6 +50,12 @@ type engine interface {
 	// the booking, its event and, for a new lead, the confirmation email job; it reads
 	// the live webhook subscriptions.
 	bookWrites(ctx context.Context, s *Store, tx *sql.Tx, w bookingWrite) (bookingWritten, error)
+	// lockIfEligible reports whether any member is eligible under lead_owner_assignment
+	// at now (assign.go) and, if so, takes lockAssignment's lock: no eligible member, one
+	// read and no lock, so bookings without a team do not queue for it.
+	lockIfEligible(ctx context.Context, s *Store, tx *sql.Tx, now time.Time) (bool, error)
+	// lockAssignment takes the transaction lock that serializes the rule's choices.
+	lockAssignment(ctx context.Context, tx *sql.Tx) error
 	// claimEmailJobs leases up to limit due email jobs with their recipients, cancelling
 	// those whose lead was erased while queued (emailjobs.go).
 	claimEmailJobs(ctx context.Context, s *Store, now time.Time, lease time.Duration, limit int) ([]EmailJob, error)
@@ -94,6 +100,9 @@ type engine interface {
 	// forUpdate is appended to a SELECT of a row the transaction is about to change, so
 	// that a concurrent writer waits and then reads the committed result.
 	forUpdate() string
+	// forShare is appended to a SELECT of a row that must not be locked for update by
+	// another transaction until this one ends, while plain updates of it still may proceed.
+	forShare() string
 	// unpreparedArgs prefixes the arguments of a statement that should not be prepared and
 	// cached: list and search queries, whose best plan depends on the values, and multi-row
 	// INSERTs, whose text varies with their size.
@@ -123,7 +132,7 @@ const (
 	errOverlap
 )
 
-// bookingWrite is what bookWrites stores: sqlUpsertLead's arguments ($1-$19) and what
+// bookingWrite is what bookWrites stores: sqlUpsertLead's arguments ($1-$21) and what
 // the booking, its event and its email job add.
 type bookingWrite struct {
 	upsert       []any
@@ -138,6 +147,7 @@ type bookingWrite struct {
 // bookingWritten is what bookWrites did.
 type bookingWritten struct {
 	leadID      string
+	ownerID     string // the lead's owner before this booking ("" for none)
 	emailQueued bool
 	subs        []subscription
 }

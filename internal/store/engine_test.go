@@ -30,6 +30,8 @@ import (
 //	bulkBegin, bulkSchema       TestBulkLoad (below)
 //	classify                    TestStaffLeadStore (unique), TestStore (delete refused), TestBulkLoad,
 //	                            TestDemoSlotTakenConcurrently (exclusion, demo_slot_taken)
+//	lockIfEligible, lockAssignment, forShare
+//	                            TestAssignmentIsExactUnderConcurrency, TestAssignmentRule, TestOwnerChanges
 
 // TestBulkLoad loads into an empty database (the indexes are dropped and rebuilt) and into
 // one that holds more than the load (they stay), and finds every loaded lead by the list

@@ -75,13 +75,15 @@ func (s *Store) Import(ctx context.Context, rows iter.Seq2[int, lead.Lead], acto
 
 // importLeadCols are the columns a batch inserts, in the order of importLeadArgs.
 const importLeadCols = `id, first_name, last_name, email, email_normalized, phone, organization_name, organization_type,
-	organization_size, role_title, source, status, message, utm_source, utm_medium, utm_campaign, consent_timestamp, language`
+	organization_size, role_title, source, status, message, utm_source, utm_medium, utm_campaign, consent_timestamp, language,
+	contact_due_at`
 
-func importLeadArgs(id string, r importRow) []any {
+// importLeadArgs are a row's values; due is a new lead's contact_due_at.
+func importLeadArgs(id string, r importRow, due string) []any {
 	l := r.l
 	return []any{id, l.FirstName, l.LastName, l.Email, r.norm, ptrArg(l.Phone), l.OrganizationName, ptrArg(l.OrganizationType),
 		ptrArg(l.OrganizationSize), ptrArg(l.RoleTitle), string(l.Source), string(l.Status), ptrArg(l.Message),
-		ptrArg(l.UTMSource), ptrArg(l.UTMMedium), ptrArg(l.UTMCampaign), ts(*l.ConsentTimestamp), storedLanguage(l.Language)}
+		ptrArg(l.UTMSource), ptrArg(l.UTMMedium), ptrArg(l.UTMCampaign), ts(*l.ConsentTimestamp), storedLanguage(l.Language), due}
 }
 
 // importBatch stores one batch of validated rows in one transaction and says how many
@@ -94,6 +96,26 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor lead.Ac
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		created, linked = 0, 0
 		now := s.now().UTC().Truncate(time.Microsecond)
+		due := ts(s.contactDue(now))
+		// the rule's lock, then the owners the rows name, then the leads' rows: the order a
+		// deactivation takes them (assign.go), so the two cannot wait for each other; an
+		// owner no longer assignable leaves their rows to the rule
+		locked, err := s.e.lockIfEligible(ctx, s, tx, now)
+		if err != nil {
+			return err
+		}
+		assignable := map[string]bool{}
+		for _, r := range rows {
+			if o := r.l.OwnerID; o != nil {
+				if _, seen := assignable[*o]; !seen {
+					err := s.checkAssignable(ctx, tx, *o)
+					if err != nil && lead.ErrorCode(err) != lead.CodeInvalid {
+						return err
+					}
+					assignable[*o] = err == nil
+				}
+			}
+		}
 		ids := make([]string, len(rows))
 		for i := range ids {
 			ids[i] = newID()
@@ -111,28 +133,29 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor lead.Ac
 		slices.SortFunc(firsts, func(a, b int) int { return strings.Compare(rows[a].norm, rows[b].norm) })
 
 		inserted := map[string]lead.Lead{} // by id
-		per := maxStmtParams / (len(importLeadArgs("", rows[0])) + 2)
+		per := maxStmtParams / (len(importLeadArgs("", rows[0], due)) + 2)
 		for start := 0; start < len(firsts); start += per {
-			if err := s.insertImported(ctx, tx, rows, ids, firsts[start:min(start+per, len(firsts))], now, inserted); err != nil {
+			if err := s.insertImported(ctx, tx, rows, ids, firsts[start:min(start+per, len(firsts))], now, due, inserted); err != nil {
 				return err
 			}
 		}
 		events := make([][]any, 0, len(rows))
 		var newLeads []lead.Lead
+		var newRows []importRow
 		for i, r := range rows {
 			if l, ok := inserted[ids[i]]; ok {
 				created++
-				newLeads = append(newLeads, l)
+				newLeads, newRows = append(newLeads, l), append(newRows, r)
 				events = append(events, []any{newID(), l.ID, lead.EventCreated, actor.Name, eventDetails(r.l.Source), ts(now), nullStr(actor.StaffID)})
 				continue
 			}
-			l, fitted, err := s.linkImported(ctx, tx, ids[i], r, actor, now)
+			l, fitted, err := s.linkImported(ctx, tx, ids[i], r, actor, now, due)
 			if err != nil {
 				return err
 			}
 			if l.ID == ids[i] { // its lead was erased after the INSERT above: a new lead after all
 				created++
-				newLeads = append(newLeads, l)
+				newLeads, newRows = append(newLeads, l), append(newRows, r)
 				events = append(events, []any{newID(), l.ID, lead.EventCreated, actor.Name, eventDetails(r.l.Source), ts(now), nullStr(actor.StaffID)})
 				continue
 			}
@@ -144,6 +167,16 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor lead.Ac
 		}
 		if err := s.insertMany(ctx, tx, `INSERT INTO lead_events (id, lead_id, type, actor, details, created_at, actor_id) VALUES `, 7, events); err != nil {
 			return err
+		}
+		// each new lead's owner: the one its row names, else the rule's (SPEC §11)
+		for i, l := range newLeads {
+			if o := newRows[i].l.OwnerID; o != nil && assignable[*o] {
+				if err := s.setOwner(ctx, tx, l.ID, *o, lead.ReasonManual, actor, now, false); err != nil {
+					return err
+				}
+			} else if _, err := s.assignNew(ctx, tx, l.ID, actor, now, locked); err != nil {
+				return err
+			}
 		}
 		subs, err := s.liveSubscriptions(ctx, tx)
 		if err != nil {
@@ -165,7 +198,7 @@ func eventDetails(src lead.Source) string { return `{"source":"` + string(src) +
 
 // insertImported inserts the rows at idx (ids[i] for rows[i]) and records the leads it
 // created in inserted.
-func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, rows []importRow, ids []string, idx []int, now time.Time, inserted map[string]lead.Lead) error {
+func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, rows []importRow, ids []string, idx []int, now time.Time, due string, inserted map[string]lead.Lead) error {
 	if len(idx) == 0 {
 		return nil
 	}
@@ -176,7 +209,7 @@ func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, rows []importRow
 		if n > 0 {
 			q.WriteString(", ")
 		}
-		row := append(importLeadArgs(ids[i], rows[i]), ts(now), ts(now))
+		row := append(importLeadArgs(ids[i], rows[i], due), ts(now), ts(now))
 		q.WriteString("(" + s.paramList(len(args)+1, len(row)) + ", TRUE)")
 		args = append(args, row...)
 	}
@@ -200,16 +233,16 @@ func (s *Store) insertImported(ctx context.Context, tx *sql.Tx, rows []importRow
 // lead with its address (note appended if it fits, empty fields filled, nothing
 // overwritten, its language kept) or, if there is none any more, inserts it as id. fitted is false when the
 // note was left out.
-func (s *Store) linkImported(ctx context.Context, tx *sql.Tx, id string, r importRow, actor lead.Actor, now time.Time) (l lead.Lead, fitted bool, err error) {
+func (s *Store) linkImported(ctx context.Context, tx *sql.Tx, id string, r importRow, actor lead.Actor, now time.Time, due string) (l lead.Lead, fitted bool, err error) {
 	note := fmt.Sprintf("[%s] Import by %s via %s (row %d)", now.Format(time.RFC3339), actor.Name, r.l.Source, r.row)
 	if r.l.Message != nil {
 		note += ": " + *r.l.Message
 	}
-	args := append(importLeadArgs(id, r), ts(now), note, "\n")
+	args := append(importLeadArgs(id, r, due), ts(now), note, "\n")
 	l, err = scanLead(s.txQueryRow(ctx, tx, `
 INSERT INTO leads (`+importLeadCols+`, consent_given, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $19)
-`+linkOnConflict("$20", "$21")+`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, TRUE, $20, $20)
+`+linkOnConflict("$21", "$22")+`
 RETURNING `+leadColumns, args...))
 	return l, err == nil && l.Notes != nil && strings.HasSuffix(*l.Notes, note), err
 }

@@ -25,6 +25,7 @@ func (s *Store) ListLeads(ctx context.Context, f query.Filter, limit int, after 
 	if limit < 1 || limit > query.MaxLimit {
 		limit = query.DefaultLimit
 	}
+	f = s.overdueAt(f)
 	items, err := s.e.listPage(ctx, s, f, after, limit+1)
 	if err != nil {
 		return LeadPage{}, s.mapErr(err)
@@ -65,6 +66,7 @@ func (s *Store) listQuery(ctx context.Context, f query.Filter, after *query.Curs
 // cursor: one row in memory at a time, whatever the size. The whole export reads one
 // snapshot. fn's *lead.Lead is reused between calls; an error from fn stops the export.
 func (s *Store) ExportLeads(ctx context.Context, f query.Filter, fn func(*lead.Lead) error) error {
+	f = s.overdueAt(f)
 	query, args := s.listSQL(exportColumns(s.e), f, nil, 0, false)
 	rows, err := s.read.QueryContext(ctx, query, s.e.unpreparedArgs(args)...)
 	if err != nil {
@@ -81,6 +83,14 @@ func (s *Store) ExportLeads(ctx context.Context, f query.Filter, fn func(*lead.L
 		}
 	}
 	return s.mapErr(rows.Err())
+}
+
+// overdueAt dates an overdue filter without a time by the store's clock.
+func (s *Store) overdueAt(f query.Filter) query.Filter {
+	if f.Overdue && f.OverdueAt.IsZero() {
+		f.OverdueAt = s.now()
+	}
+	return f
 }
 
 // listSQL builds the list query selecting cols (leadColumns, in scanLead's order); limit 0
@@ -179,6 +189,17 @@ func filterSQL(d engine, f query.Filter, common bool, arg func(any) string) []st
 	}
 	if !f.CreatedTo.IsZero() {
 		where = append(where, "created_at < "+arg(ts(f.CreatedTo)))
+	}
+	// the owner's index (owner_id, created_at) serves the page in order
+	switch {
+	case f.OwnerID != "":
+		where = append(where, "owner_id = "+arg(f.OwnerID))
+	case f.OwnerNone:
+		where = append(where, "owner_id IS NULL")
+	}
+	if f.Overdue {
+		// few leads wait for contact at a time: the partial index idx_leads_contact_due finds them
+		where = append(where, "status = 'new' AND first_contacted_at IS NULL AND contact_due_at < "+arg(ts(f.OverdueAt)))
 	}
 	if f.Query != "" {
 		where = append(where, d.searchCond(f.Query, common, arg))

@@ -128,6 +128,11 @@ func (s *Store) UpdateMember(ctx context.Context, id string, in lead.MemberInput
 	}
 	var out lead.Member
 	err := s.e.writeTx(ctx, s, func(ctx context.Context, tx *sql.Tx) error {
+		// the rule's lock before the member's row: a choice of the rule holding the lock may
+		// be about to count this member (assign.go)
+		if err := s.e.lockAssignment(ctx, tx); err != nil {
+			return err
+		}
 		cur, err := s.oneMember(ctx, tx, `SELECT `+memberColumns+` FROM staff WHERE id = $1 `+s.e.forUpdate(), id)
 		if err != nil {
 			return err

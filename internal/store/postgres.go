@@ -87,10 +87,10 @@ func (postgresEngine) recentBookings(ctx context.Context, _ *Store, tx *sql.Tx, 
 }
 
 // sqlBookingWrites is a booking in one statement, since on PostgreSQL a booking's time
-// goes to round trips: the lead's upsert (sqlUpsertLead, $1-$20, $20 the language), the
-// booking ($21 id, $22 user agent, $23 consent version), its event ($24 id, $25 details)
-// and, for a new lead, the confirmation email job ($26 id); $27 is the booking's rate key, $28 its preferred demo times. It answers the
-// lead's id, whether the job was queued and the live webhook subscriptions (one row each;
+// goes to round trips: the lead's upsert (sqlUpsertLead, $1-$21, $20 the language, $21 the
+// contact due time), the booking ($22 id, $23 user agent, $24 consent version), its event ($25 id, $26 details)
+// and, for a new lead, the confirmation email job ($27 id); $28 is the booking's rate key, $29 its preferred demo times. It answers the
+// lead's id and owner, whether the job was queued and the live webhook subscriptions (one row each;
 // a row with NULLs when none). A known lead's confirmation is decided by sqlEmailJobIfDue,
 // a statement of its own: its snapshot must see the jobs committed by the bookings that
 // held the lead's row before this one.
@@ -100,18 +100,18 @@ WITH lead AS (` + sqlUpsertLead + `
 	INSERT INTO bookings (id, lead_id, first_name, last_name, email, phone, organization_name, organization_type,
 		organization_size, role_title, message, utm_source, utm_medium, utm_campaign, ip_address, user_agent,
 		consent_version, consent_timestamp, created_at, rate_key, language, preferred_times)
-	SELECT CAST($21 AS UUID), lead.id, $2, $3, $4, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, CAST($22 AS TEXT),
-		CAST($23 AS TEXT), $17, $17, CAST($27 AS TEXT), CAST($20 AS TEXT), CAST($28 AS TEXT) FROM lead
+	SELECT CAST($22 AS UUID), lead.id, $2, $3, $4, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, CAST($23 AS TEXT),
+		CAST($24 AS TEXT), $17, $17, CAST($28 AS TEXT), CAST($20 AS TEXT), CAST($29 AS TEXT) FROM lead
 ), event AS (
 	INSERT INTO lead_events (id, lead_id, type, actor, details, created_at)
-	SELECT CAST($24 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + lead.EventCreated + `' ELSE '` + lead.EventBookingLinked + `' END,
-		'` + lead.ActorPublic + `', CAST($25 AS TEXT), $17 FROM lead
+	SELECT CAST($25 AS UUID), lead.id, CASE WHEN lead.id = $1 THEN '` + lead.EventCreated + `' ELSE '` + lead.EventBookingLinked + `' END,
+		'` + lead.ActorPublic + `', CAST($26 AS TEXT), $17 FROM lead
 ), job AS (
 	INSERT INTO email_jobs (id, lead_id, booking_id, status, attempts, run_at, created_at, updated_at)
-	SELECT CAST($26 AS UUID), lead.id, CAST($21 AS UUID), 'pending', 0, $17, $17, $17 FROM lead WHERE lead.id = $1
+	SELECT CAST($27 AS UUID), lead.id, CAST($22 AS UUID), 'pending', 0, $17, $17, $17 FROM lead WHERE lead.id = $1
 	RETURNING 1
 )
-SELECT lead.id, EXISTS (SELECT 1 FROM job), webhooks.id, webhooks.events
+SELECT lead.id, lead.owner_id, EXISTS (SELECT 1 FROM job), webhooks.id, webhooks.events
 FROM lead LEFT JOIN webhooks ON webhooks.active AND webhooks.deleted_at IS NULL`
 
 func (postgresEngine) bookWrites(ctx context.Context, _ *Store, tx *sql.Tx, w bookingWrite) (bookingWritten, error) {
@@ -124,10 +124,11 @@ func (postgresEngine) bookWrites(ctx context.Context, _ *Store, tx *sql.Tx, w bo
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, events sql.NullString
-		if err := rows.Scan(&out.leadID, &out.emailQueued, &id, &events); err != nil {
+		var id, events, owner sql.NullString
+		if err := rows.Scan(&out.leadID, &owner, &out.emailQueued, &id, &events); err != nil {
 			return bookingWritten{}, err
 		}
+		out.ownerID = owner.String
 		if sub, ok := parseSubscription(id.String, events.String); id.Valid && ok {
 			out.subs = append(out.subs, sub)
 		}
@@ -280,6 +281,22 @@ func (postgresEngine) searchCond(q string, _ bool, arg func(any) string) string 
 
 func (postgresEngine) unindexed(col string) string { return col }
 func (postgresEngine) forUpdate() string           { return "FOR UPDATE" }
+func (postgresEngine) forShare() string            { return "FOR KEY SHARE" }
+
+func (e postgresEngine) lockIfEligible(ctx context.Context, _ *Store, tx *sql.Tx, now time.Time) (bool, error) {
+	var ok bool
+	if err := tx.QueryRowContext(ctx, sqlAnyEligible, ts(now)).Scan(&ok); err != nil || !ok {
+		return false, err
+	}
+	return true, e.lockAssignment(ctx, tx)
+}
+
+// An advisory lock rather than FOR UPDATE of the eligible rows: a member who becomes
+// eligible while a choice waits would not be among the rows it locked.
+func (postgresEngine) lockAssignment(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, assignLockKey)
+	return err
+}
 
 // pgx would otherwise prepare and cache each statement, and after a few runs PostgreSQL may
 // switch to one generic plan for every value; executing unprepared plans each query for

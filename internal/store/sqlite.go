@@ -99,7 +99,7 @@ func (sqliteEngine) afterMigrate(ctx context.Context, s *Store) error {
 var sqliteHotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint,
 	sqlReleaseSavepoint, sqlDeferSearch, sqlIndexDeferredSearch, sqlEndDeferredSearch, sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlEmailJobIfDue, sqlInsertEmailJob,
 	sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL, sqlLiveSubscriptions, sqlClaimEmailJobs, sqlEmailRecipient, sqlMemberRecipient,
-	sqlCancelEmailJob, sqlUseChallenge}
+	sqlCancelEmailJob, sqlUseChallenge, sqlAnyEligible}
 
 // The writes that wait for the one writer share a commit (groupcommit.go).
 func (sqliteEngine) writeTx(ctx context.Context, s *Store, fn func(ctx context.Context, tx *sql.Tx) error) error {
@@ -146,9 +146,11 @@ VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`
 func (sqliteEngine) bookWrites(ctx context.Context, s *Store, tx *sql.Tx, w bookingWrite) (bookingWritten, error) {
 	var out bookingWritten
 	b, p, now := &w.p.Booking, w.p, w.now
-	if err := s.txQueryRow(ctx, tx, sqlUpsertLead, w.upsert...).Scan(&out.leadID); err != nil {
+	var owner sql.NullString
+	if err := s.txQueryRow(ctx, tx, sqlUpsertLead, w.upsert...).Scan(&out.leadID, &owner); err != nil {
 		return out, err
 	}
+	out.ownerID = owner.String
 	newLead := out.leadID == w.newLeadID
 	event := lead.EventBookingLinked
 	if newLead {
@@ -464,6 +466,16 @@ func (d sqliteEngine) searchPage(ctx context.Context, db *sql.DB, f query.Filter
 
 // SQLite needs no row lock: a write transaction (BEGIN IMMEDIATE) holds the whole database.
 func (sqliteEngine) forUpdate() string { return "" }
+func (sqliteEngine) forShare() string  { return "" }
+
+// The one writer serializes the rule's choices: no lock to take.
+func (sqliteEngine) lockIfEligible(ctx context.Context, s *Store, tx *sql.Tx, now time.Time) (bool, error) {
+	var ok bool
+	err := s.txQueryRow(ctx, tx, sqlAnyEligible, ts(now)).Scan(&ok)
+	return ok, err
+}
+
+func (sqliteEngine) lockAssignment(context.Context, *sql.Tx) error { return nil }
 
 func (sqliteEngine) unpreparedArgs(args []any) []any { return args }
 func (sqliteEngine) jsonText(col, key string) string {

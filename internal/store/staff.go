@@ -41,18 +41,24 @@ func (s *Store) CreateLead(ctx context.Context, l lead.Lead, actor lead.Actor) (
 	normalized := lead.NormalizeEmail(l.Email)
 	for attempt := 1; ; attempt++ {
 		var out lead.Lead
+		queued := false
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			now := s.now().UTC()
+			now := s.now().UTC().Truncate(time.Microsecond)
+			if l.OwnerID != nil {
+				if err := s.checkAssignable(ctx, tx, *l.OwnerID); err != nil {
+					return err
+				}
+			}
 			row := tx.QueryRowContext(ctx, `
 INSERT INTO leads (id, first_name, last_name, email, email_normalized, phone, organization_name, organization_type,
 	organization_size, role_title, source, status, notes, message, utm_source, utm_medium, utm_campaign, ip_address,
-	consent_given, consent_timestamp, created_at, updated_at, language)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $20, $21)
+	consent_given, consent_timestamp, created_at, updated_at, language, contact_due_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, TRUE, $19, $20, $20, $21, $22)
 RETURNING `+leadColumns,
 				newID(), l.FirstName, l.LastName, l.Email, normalized, ptrArg(l.Phone), l.OrganizationName,
 				ptrArg(l.OrganizationType), ptrArg(l.OrganizationSize), ptrArg(l.RoleTitle), string(l.Source), string(l.Status),
 				ptrArg(l.Notes), ptrArg(l.Message), ptrArg(l.UTMSource), ptrArg(l.UTMMedium), ptrArg(l.UTMCampaign),
-				ptrArg(l.IPAddress), ts(*l.ConsentTimestamp), ts(now), storedLanguage(l.Language))
+				ptrArg(l.IPAddress), ts(*l.ConsentTimestamp), ts(now), storedLanguage(l.Language), ts(s.contactDue(now)))
 			var err error
 			if out, err = scanLead(row); err != nil {
 				if s.isUnique(err) {
@@ -63,6 +69,19 @@ RETURNING `+leadColumns,
 			if err := insertEvent(ctx, tx, out.ID, lead.EventCreated, actor, map[string]any{"source": out.Source}, now); err != nil {
 				return err
 			}
+			// the owner named, else the rule's (SPEC §11)
+			if l.OwnerID != nil {
+				queued = actor.StaffID != *l.OwnerID
+				err = s.setOwner(ctx, tx, out.ID, *l.OwnerID, lead.ReasonManual, actor, now, false)
+			} else {
+				queued, err = s.assignNew(ctx, tx, out.ID, actor, now, false)
+			}
+			if err != nil {
+				return err
+			}
+			if out, err = s.getLead(ctx, tx, out.ID); err != nil {
+				return err
+			}
 			return s.enqueueWebhooks(ctx, tx, webhook.EventLeadCreated, out, nil)
 		})
 		var taken emailTaken
@@ -71,6 +90,9 @@ RETURNING `+leadColumns,
 				return lead.Lead{}, err
 			}
 			continue
+		}
+		if err == nil && queued {
+			s.notifyJobs()
 		}
 		return out, err
 	}
@@ -104,7 +126,16 @@ func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, prec
 	}
 	for attempt := 1; ; attempt++ {
 		var out lead.Lead
+		queued := false
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			queued = false
+			// the member's row before the lead's, in the order a deactivation takes them
+			var ownerErr error
+			if patch.OwnerID.Set && !patch.OwnerID.Null {
+				if ownerErr = s.checkAssignable(ctx, tx, patch.OwnerID.Value); ownerErr != nil && lead.ErrorCode(ownerErr) != lead.CodeInvalid {
+					return ownerErr
+				}
+			}
 			cur, err := s.lockLead(ctx, tx, id)
 			if err != nil {
 				return err
@@ -118,6 +149,11 @@ func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, prec
 				return errErased()
 			}
 			next, res := lead.ValidatePatch(cur, patch)
+			if ownerErr != nil {
+				var le *lead.Error
+				errors.As(ownerErr, &le)
+				res.Errors = append(res.Errors, le.Issues...)
+			}
 			if !res.OK() {
 				e := lead.Invalid(res)
 				if slices.ContainsFunc(res.Errors, func(i lead.Issue) bool { return i.Rule == lead.RuleStatusTransition }) {
@@ -126,7 +162,8 @@ func (s *Store) PatchLead(ctx context.Context, id string, patch lead.Input, prec
 				return e
 			}
 			fields := changedFields(cur, next)
-			if len(fields) == 0 && next.Status == cur.Status {
+			ownerChanged := !samePtr(cur.OwnerID, next.OwnerID)
+			if len(fields) == 0 && next.Status == cur.Status && !ownerChanged {
 				out = cur
 				return nil
 			}
@@ -150,6 +187,28 @@ RETURNING `+leadColumns,
 				}
 				return err
 			}
+			// first contact: staff moved it out of new (SPEC §11, speed to lead)
+			contact := cur.Status == lead.StatusNew && next.Status != cur.Status && isStaff(actor) && cur.FirstContactedAt == nil
+			if contact {
+				if err := s.contacted(ctx, tx, id, now); err != nil {
+					return err
+				}
+			}
+			if ownerChanged {
+				owner := ""
+				if next.OwnerID != nil {
+					owner = *next.OwnerID
+				}
+				if err := s.setOwner(ctx, tx, id, owner, lead.ReasonManual, actor, now, true); err != nil {
+					return err
+				}
+				queued = owner != "" && owner != actor.StaffID
+			}
+			if contact || ownerChanged {
+				if out, err = s.getLead(ctx, tx, id); err != nil {
+					return err
+				}
+			}
 			if len(fields) > 0 {
 				if err := insertEvent(ctx, tx, id, lead.EventUpdated, actor, map[string]any{"fields": fields}, now); err != nil {
 					return err
@@ -172,6 +231,9 @@ RETURNING `+leadColumns,
 		})
 		if errors.Is(err, errRowMoved) && attempt < maxAttempts {
 			continue // the retry reads the new row and re-checks If-Match against it
+		}
+		if err == nil && queued {
+			s.notifyJobs()
 		}
 		var taken emailTaken
 		if errors.As(err, &taken) {
@@ -212,6 +274,13 @@ func (s *Store) AppendNote(ctx context.Context, id, text string, actor lead.Acto
 		if utf8.RuneCountInString(notes) > MaxNotesLength {
 			return lead.Invalid(lead.Result{Errors: []lead.Issue{{Field: "text", Rule: lead.RuleFieldLength,
 				Message: fmt.Sprintf("Notes may hold at most %d characters in total; this note does not fit.", MaxNotesLength)}}})
+		}
+		// a staff note is a contact (SPEC §11, speed to lead): first_contacted_at is set once
+		contact := isStaff(actor) && cur.FirstContactedAt == nil
+		if contact {
+			if err := s.contacted(ctx, tx, id, now); err != nil {
+				return err
+			}
 		}
 		out, err = scanLead(tx.QueryRowContext(ctx,
 			`UPDATE leads SET notes = $2, updated_at = $3 WHERE id = $1 RETURNING `+leadColumns, id, notes, ts(now)))
@@ -365,6 +434,8 @@ func changedFields(a, b lead.Lead) []string {
 	}
 	return out
 }
+
+func samePtr(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // ptrArg passes an optional column: NULL when absent.
 func ptrArg(p *string) any {

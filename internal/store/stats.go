@@ -25,6 +25,8 @@ type PipelineStats struct {
 	Conversion []StageConversion   `json:"conversion"`
 	// DemoNoShows counts the no-show demos of the leads in the range per owner (§13).
 	DemoNoShows []OwnerNoShows `json:"demo_no_shows"`
+	// SpeedToLead: how fast the leads were first contacted (SPEC §11, speed.go).
+	SpeedToLead SpeedStats `json:"speed_to_lead"`
 }
 
 // CampaignBookings is one utm_campaign's number of bookings.
@@ -162,6 +164,10 @@ FROM leads`
 		return strings.Compare(*a.UTMCampaign, *b.UTMCampaign)
 	})
 	st.DemoNoShows, err = s.demoNoShows(ctx, f.CreatedFrom, f.CreatedTo)
+	if err != nil {
+		return st, err
+	}
+	st.SpeedToLead, err = s.speedToLead(ctx, f)
 	return st, err
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/norsedigital/leads/internal/calendar"
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/pressly/goose/v3"
 )
@@ -34,6 +35,7 @@ type Store struct {
 	// failBooking, set by tests only (export_test.go), fails the bookings it returns an
 	// error for after their writes, to prove what a failed booking leaves behind.
 	failBooking func(BookingParams) error
+	team        teamOptions // the team's rules (assign.go)
 }
 
 // Options tune a Store; the zero value is usable.
@@ -44,6 +46,14 @@ type Options struct {
 	// instance and tool on one server shares its max_connections; a request that finds
 	// the pool full waits for a connection instead of opening one more. SQLite ignores it.
 	MaxConns int
+	// Calendar and ContactSLA make a new lead's contact_due_at (SPEC §11): ContactSLA
+	// working days after its creation in Calendar's zone. A nil Calendar is Europe/Oslo's
+	// (UTC when the zone database lacks it); ContactSLA below 0 counts as 0.
+	Calendar   *calendar.Calendar
+	ContactSLA int
+	// DefaultOwner is the email of the member who gets a new lead when nobody is eligible
+	// under lead_owner_assignment ("" or not an active member: no owner).
+	DefaultOwner string
 }
 
 // DefaultMaxConns is the PostgreSQL pool size when Options.MaxConns is 0: 2 cores gain
@@ -61,7 +71,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{e: e, write: write, read: read, now: opts.Now, jobsReady: make(chan struct{}, 1)}
+	s := &Store{e: e, write: write, read: read, now: opts.Now, jobsReady: make(chan struct{}, 1),
+		team: newTeamOptions(opts)}
 	if e.name() == "postgres" { // SQLite: one writer, and a read pool of its own size
 		n := cmp.Or(opts.MaxConns, DefaultMaxConns)
 		write.SetMaxOpenConns(n)

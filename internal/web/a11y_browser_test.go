@@ -212,6 +212,28 @@ func TestAccessibility(t *testing.T) {
 
 		t.Run("self-service pages", func(t *testing.T) { testSelfServiceA11y(t, browser, s, src, lang) })
 
+		t.Run("console pages of a member", func(t *testing.T) {
+			me, token := s.salesMember("Mia "+string(lang), "mia."+string(lang)+"@norse.example")
+			mine := s.seed(person("Olav", "Overdue", "olav."+string(lang)+"@example.org", "Late Org"))
+			if _, err := s.Store.PatchLead(t.Context(), mine, lead.Input{OwnerID: lead.Val(me)}, nil, lead.Actor{Name: "setup"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Store.DB().Exec(`UPDATE leads SET contact_due_at = '2026-01-05T09:00:00.000000Z' WHERE id = $1`, mine); err != nil {
+				t.Fatal(err)
+			}
+			tab := openTab(t, browser)
+			tab.do(chromedp.Navigate(s.URL+"/console/sign-in?"+q), chromedp.WaitVisible(chromedp.ID("token")),
+				chromedp.SendKeys(chromedp.ID("token"), token))
+			tab.submit(chromedp.CSS(`form[action="/console/sign-in"] button`), http.StatusOK)
+			tab.do(chromedp.WaitVisible(chromedp.ID("overdue-leads")))
+			tab.axe(src, "My leads")
+			for _, path := range []string{"/console/leads?owner_id=none&overdue=true", "/console/leads/" + id, "/console/leads/" + mine, "/console/stats"} {
+				tab.do(chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
+				tab.axe(src, path)
+			}
+			tab.clean()
+		})
+
 		t.Run("the booking form with the keyboard alone", func(t *testing.T) {
 			tab := openTab(t, browser)
 			tab.do(chromedp.Navigate(s.URL+"/?utm_campaign=keys&"+q), chromedp.WaitVisible(chromedp.ID("first_name")))

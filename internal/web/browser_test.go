@@ -261,6 +261,69 @@ func testBrowserPages(t *testing.T, browser context.Context, s *site, lang i18n.
 		tab.clean()
 	})
 
+	t.Run("a member lands on My leads, takes a lead, moves it and sees speed to lead", func(t *testing.T) {
+		ctx := t.Context()
+		name := "Mia Member " + string(lang)
+		me, token := s.salesMember(name, email("mia"))
+		mine := s.seed(person("Overdue", "Olsen", email("overdue"), "Late Org "+string(lang)))
+		free := s.seed(person("Free", "Fredriksen", email("free"), "Open Org "+string(lang)))
+		// mine is overdue (its contact was due long ago); free has no owner
+		if _, err := s.Store.PatchLead(ctx, mine, lead.Input{OwnerID: lead.Val(me)}, nil, lead.Actor{Name: "setup"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Store.PatchLead(ctx, free, lead.Input{OwnerID: lead.Null()}, nil, lead.Actor{Name: "setup"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Store.DB().Exec(`UPDATE leads SET contact_due_at = '2026-01-05T09:00:00.000000Z' WHERE id = $1`, mine); err != nil {
+			t.Fatal(err)
+		}
+		tab := openTab(t, browser)
+		tab.do(chromedp.Navigate(s.URL+"/console?lang="+string(lang)), chromedp.WaitVisible(chromedp.ID("token")),
+			chromedp.SendKeys(chromedp.ID("token"), token),
+			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("overdue-leads")))
+		tab.screenshot("console-my-leads-" + string(lang))
+		if h1 := run(tab, chromedp.Text(chromedp.CSS("main h1"))); h1 != tx(lang, "owner.my_leads") {
+			t.Fatalf("landed on %q, not My leads", h1)
+		}
+		if got := run(tab, chromedp.Text(chromedp.ID("overdue-leads"))); !strings.Contains(got, "Overdue Olsen") || strings.Contains(got, "Fredriksen") {
+			t.Fatalf("overdue first: %q", got)
+		}
+		if n := run(tab, chromedp.Evaluate[int](`document.querySelectorAll("tbody .badge-overdue").length`)); n != 1 {
+			t.Errorf("%d overdue badges in my list, want 1", n)
+		}
+		// the unassigned leads, through the owner filter
+		tab.do(chromedp.SetValue(chromedp.ID("owner_id"), "none"))
+		tab.submit(chromedp.CSS(`form.filters button[type=submit]`), http.StatusOK)
+		tab.do(chromedp.WaitVisible(chromedp.CSS(`a[href="/console/leads/`+free+`"]`)),
+			chromedp.Click(chromedp.CSS(`a[href="/console/leads/`+free+`"]`)),
+			chromedp.WaitVisible(chromedp.ID("owner-title")))
+		if got := run(tab, chromedp.Text(chromedp.ID("lead-owner"))); got != tx(lang, "owner.unassigned") {
+			t.Fatalf("owner %q", got)
+		}
+		tab.submit(chromedp.CSS(`button[name=owner_id][value=me]`), http.StatusOK)
+		tab.do(chromedp.WaitVisible(chromedp.CSS(".banner-ok")))
+		if got := run(tab, chromedp.Text(chromedp.ID("lead-owner"))); got != name {
+			t.Fatalf("owner after Take it %q", got)
+		}
+		if l, _ := s.Store.GetLead(ctx, free); l.OwnerID == nil || *l.OwnerID != me {
+			t.Fatalf("stored owner %v", l.OwnerID)
+		}
+		tab.submit(chromedp.CSS(`button[name=status][value=contacted]`), http.StatusOK)
+		tab.do(chromedp.WaitVisible(chromedp.CSS(".banner-ok")))
+		tab.screenshot("console-lead-taken-" + string(lang))
+		l, _ := s.Store.GetLead(ctx, free)
+		if l.FirstContactedAt == nil || !strings.Contains(run(tab, chromedp.Text(chromedp.CSS("dl.fields"))), i18n.DateTime(lang, oslo(t), *l.FirstContactedAt)) {
+			t.Fatalf("first contact %v not shown", l.FirstContactedAt)
+		}
+		tab.do(chromedp.Click(chromedp.CSS(`nav a[href="/console/stats"]`)), chromedp.WaitVisible(chromedp.ID("speed")))
+		row := run(tab, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#speed tbody tr")].filter(r => r.cells[0].textContent.trim() === `+"`"+name+"`"+`).map(r => [...r.cells].map(c => c.textContent.trim()).join("|"))`))
+		if len(row) != 1 || !strings.HasPrefix(row[0], name+"|2|1|") {
+			t.Fatalf("speed to lead row of the member %q, want 2 leads, 1 contacted", row)
+		}
+		tab.screenshot("console-speed-" + string(lang))
+		tab.clean()
+	})
 }
 
 // testBrowserConsoleSafety are the browser tests of the console that do not depend on the

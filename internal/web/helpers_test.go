@@ -206,6 +206,20 @@ func (s *site) seed(in lead.BookingInput) string {
 	return out.LeadID
 }
 
+// salesMember adds an active sales member and returns their id and a token that acts as them.
+func (s *site) salesMember(name, email string) (string, string) {
+	s.t.Helper()
+	m, err := s.Store.CreateMember(s.t.Context(), lead.MemberInput{Name: &name, Email: &email, Role: new(string(lead.RoleSales))})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	token, _, err := s.Store.CreateMemberToken(s.t.Context(), email)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return m.ID, token
+}
+
 func person(first, last, email, org string) lead.BookingInput {
 	return lead.BookingInput{FirstName: first, LastName: last, Email: email, OrganizationName: org}
 }

@@ -77,6 +77,12 @@ func (p *Pages) Import(w http.ResponseWriter, r *http.Request) {
 		p.internalError(w, r, err)
 		return
 	}
+	members, err := p.cfg.Store.ListMembers(r.Context())
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	file.SetOwners(members) // the owner_email column (SPEC §11)
 	res, err := p.cfg.Store.Import(context.WithoutCancel(r.Context()), file.Rows(), sessionOf(r).Token.Actor())
 	if err != nil {
 		p.internalError(w, r, err)

@@ -29,6 +29,7 @@ type leadData struct {
 	IsAdmin   bool
 	// DemoPanel is the demo section (demos.go).
 	DemoPanel *demoPanel
+	Team      teamView // the owner, "Take it" and "Assign to" (owners.go)
 }
 
 type eventView struct {
@@ -55,6 +56,8 @@ func (p *Pages) LeadPage(w http.ResponseWriter, r *http.Request) {
 		d.Flash = tr.T("demo.flash_demo")
 	case "demo_cancelled":
 		d.Flash = tr.T("demo.flash_demo_cancelled")
+	case "owner":
+		d.Flash = tr.T("owner.flash", d.Team.OwnerName(d.Lead.OwnerID))
 	}
 	p.render(w, r, http.StatusOK, "console_lead", d)
 }
@@ -132,10 +135,15 @@ func (p *Pages) loadLead(w http.ResponseWriter, r *http.Request) (leadData, bool
 		p.leadError(w, r, err)
 		return leadData{}, false
 	}
+	team, err := p.team(ctx, sess)
+	if err != nil {
+		p.leadError(w, r, err)
+		return leadData{}, false
+	}
 	c := p.base(r, l.FirstName+" "+l.LastName)
 	c.Nav = "leads"
 	d := leadData{chrome: c,
-		Lead: l, Bookings: bookings, IsAdmin: sess.Token.Role == lead.RoleAdmin}
+		Lead: l, Bookings: bookings, IsAdmin: sess.Token.Role == lead.RoleAdmin, Team: team}
 	if l.AnonymizedAt == nil {
 		for _, s := range lead.NextStatuses(l.Status) {
 			if s == lead.StatusLost || s == lead.StatusDisqualified {
@@ -151,7 +159,11 @@ func (p *Pages) loadLead(w http.ResponseWriter, r *http.Request) (leadData, bool
 	}
 	// newest first: what just happened is what people look for
 	for _, e := range slices.Backward(events) {
-		d.Events = append(d.Events, eventView{Event: e, Summary: eventSummary(p.tr(r), e)})
+		v := eventView{Event: e, Summary: eventSummary(p.tr(r), e)}
+		if e.Type == lead.EventOwnerAssigned {
+			v.Summary = ownerEventSummary(p.tr(r), e, team)
+		}
+		d.Events = append(d.Events, v)
 	}
 	return d, true
 }
@@ -211,6 +223,11 @@ func eventSummary(tr i18n.Printer, e lead.Event) string {
 		return tr.T("event.exported")
 	case lead.EventDemoScheduled, lead.EventDemoRescheduled, lead.EventDemoCancelled, lead.EventDemoNoShow:
 		return tr.T(demoEventKeys[e.Type])
+	case lead.EventOwnerAssigned:
+		if str(lead.FieldOwnerID) == "" {
+			return tr.T("event.owner_cleared")
+		}
+		return tr.T("event.owner_assigned", label(tr, "owner.reason.", str("reason")))
 	}
 	keys := make([]string, 0, len(det))
 	for k := range det {

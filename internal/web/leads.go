@@ -20,6 +20,13 @@ type leadListData struct {
 	FirstURL string // set when not on the first page
 	NextURL  string
 	Errors   []string
+	// the team (owners.go): the owner filter ("", "me", "none" or an id), overdue only,
+	// My leads (owner = me) with its overdue leads first
+	Owner       string
+	OverdueOnly bool
+	Mine        bool
+	Overdue     []lead.Lead
+	Team        teamView
 }
 
 const consolePageSize = 25
@@ -33,8 +40,19 @@ func (p *Pages) LeadList(w http.ResponseWriter, r *http.Request) {
 	c.Nav = "leads"
 	d := leadListData{chrome: c,
 		Q: v.Get("q"), Status: v.Get("status"), Source: v.Get("source"),
-		Statuses: lead.Statuses, Sources: lead.Sources}
-	d.Filtered = d.Q != "" || d.Status != "" || d.Source != ""
+		Statuses: lead.Statuses, Sources: lead.Sources,
+		Owner: v.Get(lead.FieldOwnerID), OverdueOnly: v.Get("overdue") == "true"}
+	d.Filtered = d.Q != "" || d.Status != "" || d.Source != "" || d.Owner != "" || d.OverdueOnly
+	team, err := p.team(r.Context(), sessionOf(r))
+	if err != nil {
+		p.internalError(w, r, err)
+		return
+	}
+	d.Team = team
+	v, d.Mine = ownerFilter(v, sessionOf(r))
+	if d.Mine {
+		d.Title = tr.T("owner.my_leads")
+	}
 	q, err := parseListQuery(v)
 	var de *lead.Error
 	if errors.As(err, &de) && de.Code == lead.CodeInvalid {
@@ -55,9 +73,15 @@ func (p *Pages) LeadList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Leads = page.Items
+	if d.Mine && q.After == nil && !d.OverdueOnly {
+		if d.Overdue, err = p.myOverdue(r.Context(), team.Me); err != nil {
+			p.internalError(w, r, err)
+			return
+		}
+	}
 	filters := url.Values{}
-	for _, k := range []string{"q", "status", "source"} {
-		if s := v.Get(k); s != "" {
+	for _, k := range []string{"q", "status", "source", lead.FieldOwnerID, "overdue"} {
+		if s := r.URL.Query().Get(k); s != "" {
 			filters.Set(k, s)
 		}
 	}

@@ -179,6 +179,13 @@ func (p *Pages) funcs(l i18n.Lang) template.FuncMap {
 			return i18n.DateTime(l, p.cfg.Location, *t)
 		},
 		"percent": func(r *float64) string { return percent(l, *r) },
+		"overdue": func(l lead.Lead) bool { return overdue(&l, p.cfg.Now()) },
+		"hours": func(h *float64) string {
+			if h == nil {
+				return tr.T("none")
+			}
+			return tr.T("speed.hours", *h)
+		},
 		"deref": func(s *string) string {
 			if s == nil {
 				return ""

@@ -21,10 +21,11 @@ type signInData struct {
 	SSO string
 }
 
-// ConsoleHome is GET /console: the lead list when signed in, else the sign-in page.
+// ConsoleHome is GET /console: when signed in, My leads for a member and the lead list for
+// a service token; else the sign-in page.
 func (p *Pages) ConsoleHome(w http.ResponseWriter, r *http.Request) {
-	if _, err := p.session(r); err == nil {
-		http.Redirect(w, r, "/console/leads", http.StatusSeeOther)
+	if sess, err := p.session(r); err == nil {
+		http.Redirect(w, r, landing(sess.Session), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/console/sign-in", http.StatusSeeOther)
@@ -62,7 +63,7 @@ func (p *Pages) SignIn(w http.ResponseWriter, r *http.Request) {
 	if !p.openSession(w, r, tok) {
 		return
 	}
-	http.Redirect(w, r, "/console/leads", http.StatusSeeOther)
+	http.Redirect(w, r, landing(store.Session{Token: tok}), http.StatusSeeOther)
 }
 
 // openSession starts a console session acting as tok and sets its cookie; it reports

@@ -39,6 +39,14 @@ type Filter struct {
 	Query       string
 	CreatedFrom time.Time // inclusive; zero = unbounded
 	CreatedTo   time.Time // exclusive; zero = unbounded
+	// OwnerID keeps the leads of this member (owner_id=<id>); OwnerNone those without an
+	// owner (owner_id=none). SPEC §11.
+	OwnerID   string
+	OwnerNone bool
+	// Overdue keeps the leads overdue at OverdueAt (the store's clock when zero): still new,
+	// never contacted, contact_due_at passed (overdue=true).
+	Overdue   bool
+	OverdueAt time.Time
 }
 
 // List is a parsed list query: which leads, how many, from where.
@@ -54,6 +62,7 @@ type List struct {
 type Params struct {
 	Status, Source                           []string
 	Q, CreatedFrom, CreatedTo, Limit, Cursor string
+	OwnerID, Overdue                         string // owner_id=<id>|none, overdue=true|false
 }
 
 // Parse checks the list's parameters, reporting every bad one at once as a lead.Error
@@ -105,6 +114,24 @@ func Parse(p Params) (List, error) {
 	}
 	if f, t := q.Filter.CreatedFrom, q.Filter.CreatedTo; !f.IsZero() && !t.IsZero() && !f.Before(t) {
 		fail("created_to", RuleQueryParameter, "created_to is before created_from")
+	}
+	switch raw := strings.TrimSpace(p.OwnerID); {
+	case raw == "":
+	case raw == "none":
+		q.Filter.OwnerNone = true
+	default:
+		if id, err := uuid.Parse(raw); err == nil && len(raw) == 36 {
+			q.Filter.OwnerID = id.String()
+		} else {
+			fail(lead.FieldOwnerID, RuleQueryParameter, "owner_id must be a member's id or none")
+		}
+	}
+	switch p.Overdue {
+	case "", "false":
+	case "true":
+		q.Filter.Overdue = true
+	default:
+		fail("overdue", RuleQueryParameter, "overdue must be true or false")
 	}
 	if raw := p.Limit; raw != "" {
 		n, err := strconv.Atoi(raw)

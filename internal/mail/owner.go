@@ -1,0 +1,122 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"unicode"
+
+	"github.com/norsedigital/leads/internal/i18n"
+)
+
+//go:embed templates/owner.txt templates/owner.html
+var ownerFS embed.FS
+
+// Kinds of OwnerNotice (SPEC §11): what the email tells the lead's owner.
+const (
+	NoticeNewLead     = "new_lead"     // they were given the lead
+	NoticeBookedAgain = "booked_again" // their lead booked again
+	NoticeOverdue     = "overdue"      // their lead waits past its contact due time
+)
+
+// OwnerNotice is an email to the member who owns a lead. It carries what the owner needs to
+// recognize the lead and a link to it, never the prospect's message or the notes: our mail
+// server does not carry a stranger's text to anyone.
+type OwnerNotice struct {
+	Kind       string // Notice*
+	To         string // the member's address
+	MemberName string // greeting
+	// the lead: name, organization, role, size, source (its value: the email shows its label)
+	// and campaign; "" when absent
+	FirstName, LastName, Organization, Role, Size, Source, Campaign string
+	LeadURL                                                         string // <public-url>/console/leads/<id>
+	Due                                                             string // when contact was due (overdue), for people
+}
+
+// OwnerRenderer renders OwnerNotices in both languages; every text is the catalog's.
+type OwnerRenderer struct {
+	cat  *i18n.Catalog
+	text map[i18n.Lang]*texttemplate.Template
+	html map[i18n.Lang]*htmltemplate.Template
+}
+
+// NewOwnerRenderer parses the embedded templates.
+func NewOwnerRenderer() (*OwnerRenderer, error) {
+	cat, err := i18n.NewCatalog()
+	if err != nil {
+		return nil, err
+	}
+	r := &OwnerRenderer{cat: cat, text: map[i18n.Lang]*texttemplate.Template{}, html: map[i18n.Lang]*htmltemplate.Template{}}
+	for _, l := range i18n.Langs {
+		tr := cat.For(l)
+		t := func(key string, args ...any) string { return tr.T(key, args...) }
+		text, err := texttemplate.New("owner.txt").Funcs(texttemplate.FuncMap{"t": t}).ParseFS(ownerFS, "templates/owner.txt")
+		if err != nil {
+			return nil, fmt.Errorf("mail: parse owner text template: %w", err)
+		}
+		html, err := htmltemplate.New("owner.html").Funcs(htmltemplate.FuncMap{"t": t}).ParseFS(ownerFS, "templates/owner.html")
+		if err != nil {
+			return nil, fmt.Errorf("mail: parse owner html template: %w", err)
+		}
+		r.text[l], r.html[l] = text, html
+	}
+	return r, nil
+}
+
+// Render writes n in l (the member's language; nb for anything else). The subject names
+// the organization, stripped of control characters so that it cannot end the header line;
+// the HTML part escapes every value (html/template).
+func (r *OwnerRenderer) Render(l i18n.Lang, n OwnerNotice) (Message, error) {
+	if l != i18n.EN {
+		l = i18n.NB
+	}
+	switch {
+	case strings.TrimSpace(n.To) == "":
+		return Message{}, errors.New("mail: owner notice without recipient")
+	case strings.ContainsAny(n.To, "\r\n"):
+		return Message{}, errors.New("mail: recipient contains a line break")
+	case strings.TrimSpace(n.LeadURL) == "":
+		return Message{}, errors.New("mail: owner notice without a link to the lead")
+	}
+	var subject string
+	org := oneLine(n.Organization)
+	switch n.Kind {
+	case NoticeNewLead:
+		subject = r.cat.T(l, "mail.owner.subject_new", org)
+	case NoticeBookedAgain:
+		subject = r.cat.T(l, "mail.owner.subject_again", org)
+	case NoticeOverdue:
+		subject = r.cat.T(l, "mail.owner.subject_overdue", org)
+	default:
+		return Message{}, fmt.Errorf("mail: unknown owner notice %q", n.Kind)
+	}
+	if key := "source." + n.Source; r.cat.Has(key) {
+		n.Source = r.cat.T(l, key)
+	}
+	data := struct {
+		OwnerNotice
+		Lang, Name string
+	}{n, string(l), strings.TrimSpace(n.FirstName + " " + n.LastName)}
+	var text, html bytes.Buffer
+	if err := r.text[l].Execute(&text, data); err != nil {
+		return Message{}, fmt.Errorf("mail: render owner text part: %w", err)
+	}
+	if err := r.html[l].Execute(&html, data); err != nil {
+		return Message{}, fmt.Errorf("mail: render owner html part: %w", err)
+	}
+	return Message{To: strings.TrimSpace(n.To), Subject: subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// oneLine is s without control characters: a header value cannot be ended by it.
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s))
+}
