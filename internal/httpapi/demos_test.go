@@ -97,6 +97,10 @@ func TestDemoAPI(t *testing.T) {
 		other := h.qualified("other@example.org")
 		at := slots[2].Format(time.RFC3339)
 		t.Run("refusals", func(t *testing.T) {
+			// a lead nobody owns (lead_owner_assignment gave it to the one sales member)
+			if resp, data := h.do("PATCH", "/api/v1/leads/"+l.ID, h.Sales, map[string]any{"owner_id": nil}); resp.StatusCode != http.StatusOK {
+				t.Fatalf("clear the owner: %d %s", resp.StatusCode, data)
+			}
 			resp, data := h.do("PUT", "/api/v1/leads/"+l.ID+"/demo", h.Sales, map[string]any{"starts_at": at})
 			p := mustProblem(t, resp, data, http.StatusUnprocessableEntity)
 			if !hasIssue(p.Errors, "host_id", lead.RuleDemoHost) {

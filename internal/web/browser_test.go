@@ -24,6 +24,7 @@ import (
 	"github.com/norsedigital/leads/internal/corpora"
 	"github.com/norsedigital/leads/internal/i18n"
 	"github.com/norsedigital/leads/internal/lead"
+	"github.com/norsedigital/leads/internal/mail/mailtest"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
 )
@@ -264,7 +265,11 @@ func testBrowserPages(t *testing.T, browser context.Context, s *site, lang i18n.
 	t.Run("a member lands on My leads, takes a lead, moves it and sees speed to lead", func(t *testing.T) {
 		ctx := t.Context()
 		name := "Mia Member " + string(lang)
-		me, token := s.salesMember(name, email("mia"))
+		me, _ := s.salesMember(name, email("mia"))
+		// the member's language: the sign-in link opens the console in it
+		if _, err := s.Store.UpdateMember(ctx, me, lead.MemberInput{Language: new(string(lang))}, lead.Actor{Name: "setup"}); err != nil {
+			t.Fatal(err)
+		}
 		mine := s.seed(person("Overdue", "Olsen", email("overdue"), "Late Org "+string(lang)))
 		free := s.seed(person("Free", "Fredriksen", email("free"), "Open Org "+string(lang)))
 		// mine is overdue (its contact was due long ago); free has no owner
@@ -277,11 +282,15 @@ func testBrowserPages(t *testing.T, browser context.Context, s *site, lang i18n.
 		if _, err := s.Store.DB().Exec(`UPDATE leads SET contact_due_at = '2026-01-05T09:00:00.000000Z' WHERE id = $1`, mine); err != nil {
 			t.Fatal(err)
 		}
+		// the member signs in as a person: a link by email, through the real SMTP server
 		tab := openTab(t, browser)
-		tab.do(chromedp.Navigate(s.URL+"/console?lang="+string(lang)), chromedp.WaitVisible(chromedp.ID("token")),
-			chromedp.SendKeys(chromedp.ID("token"), token),
-			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-			chromedp.WaitVisible(chromedp.ID("overdue-leads")))
+		tab.do(chromedp.Navigate(s.URL+"/console?lang="+string(lang)), chromedp.WaitVisible(chromedp.ID("email")),
+			chromedp.SendKeys(chromedp.ID("email"), email("mia")))
+		tab.submit(chromedp.CSS(`form[action="/console/sign-in/email"] button`), http.StatusOK)
+		link := s.signInLinkFor(t, mailtest.Start(t), email("mia"))
+		tab.do(chromedp.Navigate(s.URL+link), chromedp.WaitVisible(chromedp.CSS(`form[action="/console/sign-in/link"] button`)))
+		tab.submit(chromedp.CSS(`form[action="/console/sign-in/link"] button`), http.StatusOK)
+		tab.do(chromedp.WaitVisible(chromedp.ID("overdue-leads")))
 		tab.screenshot("console-my-leads-" + string(lang))
 		if h1 := run(tab, chromedp.Text(chromedp.CSS("main h1"))); h1 != tx(lang, "owner.my_leads") {
 			t.Fatalf("landed on %q, not My leads", h1)

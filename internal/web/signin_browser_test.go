@@ -48,7 +48,7 @@ func TestBrowserSignInByEmailLink(t *testing.T) {
 		if who := run(tab, chromedp.Text(chromedp.CSS(".who-name"))); who != "Kari "+string(lang) {
 			t.Fatalf("signed in as %q", who)
 		}
-		if loc := run(tab, chromedp.Location()); !strings.HasSuffix(loc, "/console/leads") {
+		if loc := run(tab, chromedp.Location()); !strings.HasSuffix(loc, "/console/leads?owner_id=me") {
 			t.Fatalf("landed on %s", loc)
 		}
 		tab.screenshot("console-signed-in-by-link-" + string(lang))

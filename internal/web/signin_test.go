@@ -60,6 +60,22 @@ func signInLink(t *testing.T, m mailtest.Received) string {
 	return u.RequestURI()
 }
 
+// signInLinkFor delivers the queued email until the sign-in link to addr has come through
+// smtp (other jobs may be due before it), and returns it as a path on the site.
+func (s *site) signInLinkFor(t *testing.T, smtp *mailtest.Server, addr string) string {
+	t.Helper()
+	for range 20 {
+		s.deliverMail(smtp)
+		for _, m := range smtp.Messages() {
+			if len(m.To) == 1 && m.To[0] == addr && linkRe.MatchString(m.TextBody()) {
+				return signInLink(t, m)
+			}
+		}
+	}
+	t.Fatalf("no sign-in link to %s came through", addr)
+	return ""
+}
+
 var tokenFieldRe = regexp.MustCompile(`name="token" value="([^"]+)"`)
 
 func TestSignInByEmailLink(t *testing.T) {
