@@ -149,4 +149,3 @@ func TestOwnerEmails(t *testing.T) {
 		}
 	})
 }
-

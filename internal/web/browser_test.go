@@ -280,7 +280,7 @@ func testBrowserPages(t *testing.T, browser context.Context, s *site, lang i18n.
 		tab := openTab(t, browser)
 		tab.do(chromedp.Navigate(s.URL+"/console?lang="+string(lang)), chromedp.WaitVisible(chromedp.ID("token")),
 			chromedp.SendKeys(chromedp.ID("token"), token),
-			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+			chromedp.Click(chromedp.CSS(`form[action="/console/sign-in"] button`)),
 			chromedp.WaitVisible(chromedp.ID("overdue-leads")))
 		tab.screenshot("console-my-leads-" + string(lang))
 		if h1 := run(tab, chromedp.Text(chromedp.CSS("main h1"))); h1 != tx(lang, "owner.my_leads") {
