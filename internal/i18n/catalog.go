@@ -169,6 +169,7 @@ var entries = []entry{
 	{"mail.owner.campaign", "Kampanje:", "Campaign:"},
 	{"mail.owner.open", "Åpne leaden i konsollen:", "Open the lead in the console:"},
 	{"mail.owner.open_link", "Åpne leaden i konsollen", "Open the lead in the console"},
+	{"mail.owner.preferred", "Ønskede demotider:", "Preferred demo times:"},
 	{"owner.my_leads", "Mine leads", "My leads"},
 	{"owner.filter", "Eier", "Owner"},
 	{"owner.anyone", "Alle", "Anyone"},
