@@ -90,7 +90,7 @@ func TestOwnerEmailsPreferredTimes(t *testing.T) {
 			t.Fatalf("%d emails to the owner", len(msgs))
 		}
 		lines(msgs[0], "Preferred demo times:", "2 Dec 2026, 09:00", "3 Dec 2026, 14:30")
-		if !strings.Contains(strings.ReplaceAll(msgs[0].TextBody(), "\r\n", "\n"), "Preferred demo times:\n- 2 Dec 2026, 09:00\n- 3 Dec 2026, 14:30\n") {
+		if !strings.Contains(strings.ReplaceAll(msgs[0].TextBody(), "\r\n", "\n"), "Preferred demo times:\n– 2 Dec 2026, 09:00\n– 3 Dec 2026, 14:30\n") {
 			t.Errorf("the times are not listed one a line:\n%s", msgs[0].TextBody())
 		}
 
