@@ -208,8 +208,10 @@ func (p *Pages) MyPage(w http.ResponseWriter, r *http.Request) {
 		d.Flash = tr.T("my.corrected")
 	case "unchanged":
 		d.Flash = tr.T("my.unchanged")
-	case "demo_moved", "demo_cancelled":
-		d.Flash = tr.T("my." + r.URL.Query().Get("done"))
+	case "demo_moved":
+		d.Flash = tr.T("my.demo_moved")
+	case "demo_cancelled":
+		d.Flash = tr.T("my.demo_cancelled")
 	}
 	p.render(w, r, http.StatusOK, "public_my", d)
 }
