@@ -42,6 +42,13 @@ func (p *Pages) loadMyDemo(r *http.Request, l lead.Lead) (*myDemo, error) {
 			p.cfg.Logger.Error("demo slots of the host", "error", err.Error())
 		}
 		out.Days = p.slotDays(tr, slots, nil)
+		// a closed list shows only the option: the whole date, not the clock alone
+		for _, day := range out.Days {
+			for i, o := range day.Slots {
+				at, _ := time.Parse(time.RFC3339, o.Value)
+				day.Slots[i].Label = i18n.DateTime(tr.L, p.cfg.Location, at)
+			}
+		}
 	}
 	return out, nil
 }
