@@ -121,6 +121,8 @@ func (s *server) routes() {
 		s.mux.Handle("POST /my/{token}/details", w.SelfService(w.MyCorrect))
 		s.mux.Handle("GET /my/{token}/erase", w.SelfService(w.MyConfirmErase))
 		s.mux.Handle("POST /my/{token}/erase", w.SelfService(w.MyErase))
+		s.mux.Handle("POST /my/{token}/demo", w.SelfService(w.MyMoveDemo))
+		s.mux.Handle("POST /my/{token}/demo/cancel", w.SelfService(w.MyCancelDemo))
 		s.mux.Handle("/my/", w.SelfService(w.MyNotFound))
 	}
 }

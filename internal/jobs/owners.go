@@ -17,7 +17,7 @@ type OwnerEmails struct {
 	Store     *store.Store
 	Renderer  *mail.OwnerRenderer
 	PublicURL string         // the console's links: <PublicURL>/console/leads/<id>
-	Location  *time.Location // of the due time in the reminder (--timezone)
+	Location  *time.Location // of the times shown: the reminder's due time, the preferred times (--timezone)
 	Now       func() time.Time
 }
 
@@ -43,6 +43,10 @@ func (o *OwnerEmails) compose(kind string) Composer {
 			Organization: l.OrganizationName, Role: deref(l.RoleTitle), Size: deref(l.OrganizationSize),
 			Source: string(l.Source), Campaign: deref(l.UTMCampaign),
 			LeadURL: o.PublicURL + "/console/leads/" + l.ID}
+		loc := o.Location
+		if loc == nil {
+			loc = time.UTC
+		}
 		if kind == mail.NoticeOverdue {
 			now := time.Now
 			if o.Now != nil {
@@ -51,14 +55,33 @@ func (o *OwnerEmails) compose(kind string) Composer {
 			if l.Status != lead.StatusNew || l.FirstContactedAt != nil || l.ContactDueAt == nil || l.ContactDueAt.After(now()) {
 				return mail.Message{}, ErrSkipEmail
 			}
-			loc := o.Location
-			if loc == nil {
-				loc = time.UTC
-			}
 			n.Due = i18n.DateTime(lang, loc, *l.ContactDueAt)
+		} else {
+			times, err := o.preferredTimes(ctx, l.ID, j.BookingID)
+			if err != nil {
+				return mail.Message{}, err
+			}
+			for _, t := range times {
+				n.PreferredTimes = append(n.PreferredTimes, i18n.DateTime(lang, loc, t))
+			}
 		}
 		return o.Renderer.Render(lang, n)
 	}
+}
+
+// preferredTimes are the demo times the booking preferred (SPEC §13): the job's booking
+// (booked again), else the lead's latest (a new lead's job names none); none without one.
+func (o *OwnerEmails) preferredTimes(ctx context.Context, leadID, bookingID string) ([]time.Time, error) {
+	bookings, err := o.Store.ListBookings(ctx, leadID)
+	if err != nil || len(bookings) == 0 {
+		return nil, err
+	}
+	for _, b := range bookings {
+		if b.ID == bookingID {
+			return b.PreferredTimes, nil
+		}
+	}
+	return bookings[0].PreferredTimes, nil // newest first
 }
 
 func deref(p *string) string {

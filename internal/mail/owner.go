@@ -35,6 +35,9 @@ type OwnerNotice struct {
 	FirstName, LastName, Organization, Role, Size, Source, Campaign string
 	LeadURL                                                         string // <public-url>/console/leads/<id>
 	Due                                                             string // when contact was due (overdue), for people
+	// PreferredTimes are the booking's preferred demo times (§13), for people in the member's
+	// language and time zone; none: the email has no such line
+	PreferredTimes []string
 }
 
 // OwnerRenderer renders OwnerNotices in both languages; every text is the catalog's.

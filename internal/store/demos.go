@@ -59,6 +59,10 @@ type DemoSchedule struct {
 	// HostID is the member who gives the demo; "" keeps the host of a demo being moved, else
 	// means the lead's owner, else the caller (actor.StaffID).
 	HostID string
+	// ByLead is the prospect moving their own demo from their page (§14): only a scheduled
+	// demo moves (none is CodeNotFound; a new one is for sales to make), it keeps its host, and
+	// only to a slot of the offered grid (else demo_time_not_available).
+	ByLead bool
 }
 
 const demoColumns = `id, lead_id, host_id, starts_at, ends_at, sequence, status`
@@ -208,6 +212,12 @@ func (s *Store) ScheduleDemo(ctx context.Context, leadID string, in DemoSchedule
 	if !r.Calendar.InHours(start, r.Hours, r.Length) {
 		return lead.Demo{}, demoTimeNotAvailable("The demo must be on a working day within the demo hours (" + r.Hours.String() + ").")
 	}
+	if in.ByLead {
+		if !r.Calendar.IsOffered(start, s.now(), r.Hours, r.Length, r.days()) {
+			return lead.Demo{}, demoTimeNotAvailable("Choose one of the offered times.")
+		}
+		in.HostID = ""
+	}
 	end := start.Add(r.Length)
 	if in.HostID != "" && !validID(in.HostID) {
 		return lead.Demo{}, demoHostError("The host must be an active member of the team.")
@@ -231,6 +241,9 @@ func (s *Store) ScheduleDemo(ctx context.Context, leadID string, in DemoSchedule
 		moving := err == nil
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
+		}
+		if in.ByLead && !moving {
+			return lead.Errorf(lead.CodeNotFound, "the lead has no scheduled demo")
 		}
 		// the host: as asked; a moved demo keeps its host; else the owner, else the caller
 		host := in.HostID

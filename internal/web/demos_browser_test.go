@@ -31,8 +31,14 @@ type demoSite struct {
 
 func newDemoSite(t *testing.T) *demoSite {
 	t.Helper()
+	return newDemoSiteOn(t, storetest.SQLiteURL(t))
+}
+
+// newDemoSiteOn is newDemoSite on the database at dbURL (storetest.Engine's URL).
+func newDemoSiteOn(t *testing.T, dbURL string) *demoSite {
+	t.Helper()
 	clock := storetest.NewClock(time.Now().UTC().Truncate(time.Microsecond))
-	s := newSite(t, storetest.SQLiteURL(t), siteOpts{rateLimit: 100, demos: true, clock: clock})
+	s := newSite(t, dbURL, siteOpts{rateLimit: 100, demos: true, clock: clock})
 	host, err := s.Store.CreateMember(t.Context(), lead.MemberInput{Name: ptrTo("Hedda Vert"), Email: ptrTo("hedda@norse.example"), Role: ptrTo("sales")})
 	if err != nil {
 		t.Fatal(err)

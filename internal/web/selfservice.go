@@ -58,6 +58,7 @@ type myData struct {
 	Summary  []issueLink
 	Flash    string
 	Banner   string
+	Demo     *myDemo // the scheduled demo (selfdemo.go); nil when none
 }
 
 type myGoneData struct {
@@ -207,6 +208,10 @@ func (p *Pages) MyPage(w http.ResponseWriter, r *http.Request) {
 		d.Flash = tr.T("my.corrected")
 	case "unchanged":
 		d.Flash = tr.T("my.unchanged")
+	case "demo_moved":
+		d.Flash = tr.T("my.demo_moved")
+	case "demo_cancelled":
+		d.Flash = tr.T("my.demo_cancelled")
 	}
 	p.render(w, r, http.StatusOK, "public_my", d)
 }
@@ -223,6 +228,9 @@ func (p *Pages) newMyData(r *http.Request, l lead.Lead, form url.Values) (myData
 	c := p.base(r, tr.T("my.title"))
 	c.Langs = p.myLangs(r, token)
 	d := myData{chrome: c, Token: token, Lead: l, Bookings: bookings, Fields: map[string]formField{}}
+	if d.Demo, err = p.loadMyDemo(r, l); err != nil {
+		return myData{}, err
+	}
 	for _, f := range selfFields {
 		if form != nil {
 			f.Value = form.Get(f.Name)

@@ -288,5 +288,20 @@ func testSelfServiceA11y(t *testing.T, br context.Context, s *site, src string, 
 	if l, _ := s.Store.GetLead(t.Context(), id); l.LastName != "Undset" {
 		t.Errorf("a refused correction stored %q", l.LastName)
 	}
+	// with a demo (a site with demo scheduling): the page, and a move refused beside the field
+	d := newDemoSite(t)
+	_, demoLink, slots := d.myDemo(t, person("Dagny", "Demo", "dagny."+string(lang)+"@a11y.example", "Demo Mentors"), 0)
+	taker := d.seed(person("Tor", "Taker", "tor."+string(lang)+"@a11y.example", "Taker Mentors"))
+	d.qualify(t, taker)
+	tab.do(chromedp.Navigate(d.URL+demoLink+q), chromedp.WaitVisible(chromedp.ID("starts_at")))
+	tab.axe(src, "the page with a demo")
+	if _, err := d.Store.ScheduleDemo(t.Context(), taker, store.DemoSchedule{StartsAt: slots[1], HostID: d.host.ID}, *d.demos,
+		lead.Actor{Name: "sally"}); err != nil {
+		t.Fatal(err)
+	}
+	tab.do(chromedp.SetValue(chromedp.ID("starts_at"), slots[1].Format(time.RFC3339)))
+	tab.submit(chromedp.CSS(`form[action*="/demo?"] button`), http.StatusConflict)
+	tab.do(chromedp.WaitVisible(chromedp.ID("starts_at-error")))
+	tab.axe(src, "the page with a refused move of the demo")
 	tab.clean()
 }
