@@ -3,14 +3,10 @@
 package mail
 
 import (
-	"bytes"
 	"embed"
 	"errors"
-	"fmt"
-	htmltemplate "html/template"
 	"net/url"
 	"strings"
-	texttemplate "text/template"
 	"unicode"
 
 	"github.com/norsedigital/leads/internal/i18n"
@@ -57,9 +53,8 @@ type Attachment struct {
 // Renderer renders confirmation emails from templates parsed once per language; every
 // text comes from the i18n catalog. It is safe for concurrent use.
 type Renderer struct {
-	cat  *i18n.Catalog
-	text map[i18n.Lang]*texttemplate.Template
-	html map[i18n.Lang]*htmltemplate.Template
+	cat   *i18n.Catalog
+	parts parts
 }
 
 // NewRenderer parses the embedded templates.
@@ -68,21 +63,11 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{cat: cat, text: map[i18n.Lang]*texttemplate.Template{}, html: map[i18n.Lang]*htmltemplate.Template{}}
-	for _, l := range i18n.Langs {
-		tr := cat.For(l)
-		t := func(key string, args ...any) string { return tr.T(key, args...) }
-		text, err := texttemplate.New("confirmation.txt").Funcs(texttemplate.FuncMap{"t": t}).ParseFS(templateFS, "templates/confirmation.txt")
-		if err != nil {
-			return nil, fmt.Errorf("mail: parse text template: %w", err)
-		}
-		html, err := htmltemplate.New("confirmation.html").Funcs(htmltemplate.FuncMap{"t": t}).ParseFS(templateFS, "templates/confirmation.html")
-		if err != nil {
-			return nil, fmt.Errorf("mail: parse html template: %w", err)
-		}
-		r.text[l], r.html[l] = text, html
+	p, err := parseParts(cat, templateFS, "templates/confirmation.txt", "templates/confirmation.html")
+	if err != nil {
+		return nil, err
 	}
-	return r, nil
+	return &Renderer{cat: cat, parts: p}, nil
 }
 
 // Render is a convenience for one-off use; it parses the templates on every
@@ -124,19 +109,15 @@ func (r *Renderer) Render(l i18n.Lang, c Confirmation) (Message, error) {
 		SelfServiceURL: strings.TrimSpace(c.SelfServiceURL),
 	}, string(l)}
 
-	var text, html bytes.Buffer
-	if err := r.text[l].Execute(&text, data); err != nil {
-		return Message{}, fmt.Errorf("mail: render text part: %w", err)
-	}
-	// html/template escapes the name and ref and refuses unsafe URL schemes.
-	if err := r.html[l].Execute(&html, data); err != nil {
-		return Message{}, fmt.Errorf("mail: render html part: %w", err)
+	text, html, err := r.parts.execute(l, data)
+	if err != nil {
+		return Message{}, err
 	}
 	return Message{
 		To:      strings.TrimSpace(c.To),
 		Subject: r.cat.T(l, "mail.confirmation.subject", shortRef(data.BookingRef)),
-		Text:    text.String(),
-		HTML:    html.String(),
+		Text:    text,
+		HTML:    html,
 	}, nil
 }
 

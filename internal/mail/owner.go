@@ -1,13 +1,10 @@
 package mail
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
 	"unicode"
 
 	"github.com/norsedigital/leads/internal/i18n"
@@ -42,9 +39,8 @@ type OwnerNotice struct {
 
 // OwnerRenderer renders OwnerNotices in both languages; every text is the catalog's.
 type OwnerRenderer struct {
-	cat  *i18n.Catalog
-	text map[i18n.Lang]*texttemplate.Template
-	html map[i18n.Lang]*htmltemplate.Template
+	cat   *i18n.Catalog
+	parts parts
 }
 
 // NewOwnerRenderer parses the embedded templates.
@@ -53,21 +49,11 @@ func NewOwnerRenderer() (*OwnerRenderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &OwnerRenderer{cat: cat, text: map[i18n.Lang]*texttemplate.Template{}, html: map[i18n.Lang]*htmltemplate.Template{}}
-	for _, l := range i18n.Langs {
-		tr := cat.For(l)
-		t := func(key string, args ...any) string { return tr.T(key, args...) }
-		text, err := texttemplate.New("owner.txt").Funcs(texttemplate.FuncMap{"t": t}).ParseFS(ownerFS, "templates/owner.txt")
-		if err != nil {
-			return nil, fmt.Errorf("mail: parse owner text template: %w", err)
-		}
-		html, err := htmltemplate.New("owner.html").Funcs(htmltemplate.FuncMap{"t": t}).ParseFS(ownerFS, "templates/owner.html")
-		if err != nil {
-			return nil, fmt.Errorf("mail: parse owner html template: %w", err)
-		}
-		r.text[l], r.html[l] = text, html
+	p, err := parseParts(cat, ownerFS, "templates/owner.txt", "templates/owner.html")
+	if err != nil {
+		return nil, err
 	}
-	return r, nil
+	return &OwnerRenderer{cat: cat, parts: p}, nil
 }
 
 // Render writes n in l (the member's language; nb for anything else). The subject names
@@ -104,14 +90,11 @@ func (r *OwnerRenderer) Render(l i18n.Lang, n OwnerNotice) (Message, error) {
 		OwnerNotice
 		Lang, Name string
 	}{n, string(l), strings.TrimSpace(n.FirstName + " " + n.LastName)}
-	var text, html bytes.Buffer
-	if err := r.text[l].Execute(&text, data); err != nil {
-		return Message{}, fmt.Errorf("mail: render owner text part: %w", err)
+	text, html, err := r.parts.execute(l, data)
+	if err != nil {
+		return Message{}, err
 	}
-	if err := r.html[l].Execute(&html, data); err != nil {
-		return Message{}, fmt.Errorf("mail: render owner html part: %w", err)
-	}
-	return Message{To: strings.TrimSpace(n.To), Subject: subject, Text: text.String(), HTML: html.String()}, nil
+	return Message{To: strings.TrimSpace(n.To), Subject: subject, Text: text, HTML: html}, nil
 }
 
 // oneLine is s without control characters: a header value cannot be ended by it.

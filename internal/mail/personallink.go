@@ -1,13 +1,9 @@
 package mail
 
 import (
-	"bytes"
 	"embed"
 	"errors"
-	"fmt"
-	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
 
 	"github.com/norsedigital/leads/internal/i18n"
 )
@@ -27,9 +23,8 @@ type PersonalLink struct {
 // PersonalLinkRenderer renders PersonalLink emails from templates parsed once per
 // language. It is safe for concurrent use.
 type PersonalLinkRenderer struct {
-	cat  *i18n.Catalog
-	text map[i18n.Lang]*texttemplate.Template
-	html map[i18n.Lang]*htmltemplate.Template
+	cat   *i18n.Catalog
+	parts parts
 }
 
 // NewPersonalLinkRenderer parses the embedded templates.
@@ -38,21 +33,11 @@ func NewPersonalLinkRenderer() (*PersonalLinkRenderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &PersonalLinkRenderer{cat: cat, text: map[i18n.Lang]*texttemplate.Template{}, html: map[i18n.Lang]*htmltemplate.Template{}}
-	for _, l := range i18n.Langs {
-		tr := cat.For(l)
-		t := func(key string, args ...any) string { return tr.T(key, args...) }
-		text, err := texttemplate.New("personal_link.txt").Funcs(texttemplate.FuncMap{"t": t}).ParseFS(personalLinkFS, "templates/personal_link.txt")
-		if err != nil {
-			return nil, fmt.Errorf("mail: parse text template: %w", err)
-		}
-		html, err := htmltemplate.New("personal_link.html").Funcs(htmltemplate.FuncMap{"t": t}).ParseFS(personalLinkFS, "templates/personal_link.html")
-		if err != nil {
-			return nil, fmt.Errorf("mail: parse html template: %w", err)
-		}
-		r.text[l], r.html[l] = text, html
+	p, err := parseParts(cat, personalLinkFS, "templates/personal_link.txt", "templates/personal_link.html")
+	if err != nil {
+		return nil, err
 	}
-	return r, nil
+	return &PersonalLinkRenderer{cat: cat, parts: p}, nil
 }
 
 // Render builds the email in language l (nb for anything else).
@@ -76,12 +61,9 @@ func (r *PersonalLinkRenderer) Render(l i18n.Lang, p PersonalLink) (Message, err
 		Lang string
 	}{PersonalLink{FirstName: strings.TrimSpace(p.FirstName), URL: strings.TrimSpace(p.URL),
 		PrivacyURL: withLang(strings.TrimSpace(p.PrivacyURL), l)}, string(l)}
-	var text, html bytes.Buffer
-	if err := r.text[l].Execute(&text, data); err != nil {
-		return Message{}, fmt.Errorf("mail: render text part: %w", err)
+	text, html, err := r.parts.execute(l, data)
+	if err != nil {
+		return Message{}, err
 	}
-	if err := r.html[l].Execute(&html, data); err != nil {
-		return Message{}, fmt.Errorf("mail: render html part: %w", err)
-	}
-	return Message{To: strings.TrimSpace(p.To), Subject: r.cat.T(l, "mail.link.subject"), Text: text.String(), HTML: html.String()}, nil
+	return Message{To: strings.TrimSpace(p.To), Subject: r.cat.T(l, "mail.link.subject"), Text: text, HTML: html}, nil
 }

@@ -1,13 +1,9 @@
 package mail
 
 import (
-	"bytes"
 	"embed"
 	"errors"
-	"fmt"
-	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
 
 	"github.com/norsedigital/leads/internal/i18n"
 )
@@ -37,26 +33,17 @@ func RenderSignInLink(cat *i18n.Catalog, l i18n.Lang, d SignInLink) (Message, er
 	case !strings.HasPrefix(d.URL, "http://") && !strings.HasPrefix(d.URL, "https://"):
 		return Message{}, errors.New("mail: sign-in link without an http(s) URL")
 	}
-	tr := cat.For(l)
-	t := func(key string, args ...any) string { return tr.T(key, args...) }
-	text, err := texttemplate.New("link.txt").Funcs(texttemplate.FuncMap{"t": t}).ParseFS(signinFS, "templates/signin/link.txt")
+	p, err := parseParts(cat, signinFS, "templates/signin/link.txt", "templates/signin/link.html")
 	if err != nil {
-		return Message{}, fmt.Errorf("mail: parse sign-in text template: %w", err)
-	}
-	html, err := htmltemplate.New("link.html").Funcs(htmltemplate.FuncMap{"t": t}).ParseFS(signinFS, "templates/signin/link.html")
-	if err != nil {
-		return Message{}, fmt.Errorf("mail: parse sign-in html template: %w", err)
+		return Message{}, err
 	}
 	data := struct {
 		SignInLink
 		Lang string
 	}{SignInLink{Name: strings.TrimSpace(d.Name), URL: d.URL, Minutes: d.Minutes}, string(l)}
-	var tb, hb bytes.Buffer
-	if err := text.Execute(&tb, data); err != nil {
-		return Message{}, fmt.Errorf("mail: render sign-in text part: %w", err)
+	text, html, err := p.execute(l, data)
+	if err != nil {
+		return Message{}, err
 	}
-	if err := html.Execute(&hb, data); err != nil {
-		return Message{}, fmt.Errorf("mail: render sign-in html part: %w", err)
-	}
-	return Message{To: strings.TrimSpace(d.To), Subject: tr.T("mail.signin.subject"), Text: tb.String(), HTML: hb.String()}, nil
+	return Message{To: strings.TrimSpace(d.To), Subject: cat.T(l, "mail.signin.subject"), Text: text, HTML: html}, nil
 }
