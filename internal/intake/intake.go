@@ -61,6 +61,9 @@ type Service struct {
 	// no booking of the window can leave it before that time, so the limit stays exact.
 	fullUntil  sync.Map // ip → time.Time
 	remembered atomic.Int64
+	// heldFullUntil is the same for the held submissions' own limit (HoldBooking): a bot
+	// that floods without solving the challenge is refused here, not in the database.
+	heldFullUntil sync.Map // ip → time.Time
 }
 
 // Meta is what the edge knows about the submission besides its fields.
@@ -110,12 +113,8 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 	}
 	// a repeated Idempotency-Key must still replay its first answer, so it goes to the store
 	rateKey := store.RateKey(m.IP) // what the limit counts: an IPv6 client by its /64
-	if until, ok := s.fullUntil.Load(rateKey); ok && m.IdempotencyKey == "" {
-		if wait := until.(time.Time).Sub(s.now()); wait > 0 {
-			s.observe("rate_limited")
-			return Response{}, s.rateLimited(wait)
-		}
-		s.fullUntil.Delete(rateKey)
+	if err := s.knownFull(&s.fullUntil, rateKey, m); err != nil {
+		return Response{}, err
 	}
 	if m.Honeypot != "" {
 		// the same answer a person gets, and nothing stored
@@ -139,16 +138,24 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 		IdempotencyKey: m.IdempotencyKey, BodyHash: m.BodyHash, RateLimit: s.RateLimit.Count, RateWindow: s.RateLimit.Window,
 		Warnings: warnings, Language: m.Language,
 	}
+	// the spam check first: it needs no database, and a flood of unsolved bookings from an
+	// address whose held submissions are at their limit then costs no query at all
+	reason, err := s.spamCheck(ctx, m, &p)
+	if err != nil {
+		return Response{}, err
+	}
+	if reason != "" {
+		if err := s.knownFull(&s.heldFullUntil, rateKey, m); err != nil {
+			return Response{}, err
+		}
+	}
 	if blocked, err := s.blocked(ctx, b, m); err != nil || blocked {
 		if err != nil {
 			return Response{}, err
 		}
 		return Response{BookingID: s.newID(), Status: "received", Warnings: warnings}, nil
 	}
-	if reason, err := s.spamCheck(ctx, m, &p); err != nil || reason != "" {
-		if err != nil {
-			return Response{}, err
-		}
+	if reason != "" {
 		return s.failSpam(ctx, p, m, reason)
 	}
 	out, err := s.Store.Book(ctx, p)
@@ -159,7 +166,7 @@ func (s *Service) Book(ctx context.Context, in lead.BookingInput, m Meta) (Respo
 		s.observe("rate_limited")
 		var de *lead.Error
 		if errors.As(err, &de) && de.RetryAfter > 0 {
-			s.remember(rateKey, s.now().Add(de.RetryAfter))
+			s.remember(&s.fullUntil, rateKey, s.now().Add(de.RetryAfter))
 		}
 		return Response{}, err
 	case lead.ErrorCode(err) == lead.CodeInvalid:
@@ -224,17 +231,32 @@ func (s *Service) rateLimited(wait time.Duration) error {
 
 // remember notes that ip is full until t, sweeping expired entries now and then so that
 // the map stays as small as the set of currently flooding addresses.
-func (s *Service) remember(ip string, t time.Time) {
-	s.fullUntil.Store(ip, t)
+func (s *Service) remember(full *sync.Map, ip string, t time.Time) {
+	full.Store(ip, t)
 	if s.remembered.Add(1)%1024 == 0 {
 		now := s.now()
-		s.fullUntil.Range(func(k, v any) bool {
+		full.Range(func(k, v any) bool {
 			if !v.(time.Time).After(now) {
-				s.fullUntil.Delete(k)
+				full.Delete(k)
 			}
 			return true
 		})
 	}
+}
+
+// knownFull refuses, without asking the database, a booking whose rate key full said is
+// at its limit until later. A repeated Idempotency-Key goes on: it must replay its answer.
+func (s *Service) knownFull(full *sync.Map, rateKey string, m Meta) error {
+	until, ok := full.Load(rateKey)
+	if !ok || m.IdempotencyKey != "" {
+		return nil
+	}
+	if wait := until.(time.Time).Sub(s.now()); wait > 0 {
+		s.observe("rate_limited")
+		return s.rateLimited(wait)
+	}
+	full.Delete(rateKey)
+	return nil
 }
 
 func (s *Service) observe(outcome string) {

@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"errors"
 
 	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/spam"
@@ -113,6 +114,10 @@ func (s *Service) failSpam(ctx context.Context, p store.BookingParams, m Meta, r
 		RateLimit: s.RateLimit.Count, RateWindow: s.RateLimit.Window})
 	if lead.ErrorCode(err) == lead.CodeRateLimited {
 		s.observe("rate_limited")
+		var de *lead.Error
+		if errors.As(err, &de) && de.RetryAfter > 0 {
+			s.remember(&s.heldFullUntil, store.RateKey(m.IP), s.now().Add(de.RetryAfter))
+		}
 		return Response{}, err
 	}
 	if err != nil {
