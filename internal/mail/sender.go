@@ -233,17 +233,26 @@ func NewLogSender(l *slog.Logger) *LogSender {
 	return &LogSender{log: l}
 }
 
-// Send logs the masked recipient, the subject and the size of the text part;
+// Send logs the masked recipient, the masked subject and the size of the text part;
 // never the address, the name or the body.
 func (s *LogSender) Send(ctx context.Context, m Message) error {
 	s.log.InfoContext(ctx, "email sent (log mailer)",
 		slog.String("to", MaskEmail(m.To)),
-		slog.String("subject", m.Subject),
+		slog.String("subject", MaskSubject(m.Subject)),
 		slog.Int("text_len", len(m.Text)),
 		slog.Bool("calendar", m.Calendar != nil),
 		slog.Int("attachments", len(m.Attachments)),
 	)
 	return nil
+}
+
+// MaskSubject keeps a subject up to its first ": ": what follows is what the email is
+// about ("New lead: <organization>"), which a prospect typed and may be a person's name.
+func MaskSubject(subject string) string {
+	if i := strings.Index(subject, ": "); i >= 0 {
+		return subject[:i+2] + "…"
+	}
+	return subject
 }
 
 // MaskEmail hides an address but keeps enough to recognise it while

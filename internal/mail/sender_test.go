@@ -301,6 +301,19 @@ func TestLogSender(t *testing.T) {
 	}
 }
 
+// The log mailer does not log what a subject is about: an owner email's names the
+// prospect's organization, which may be a person's name.
+func TestLogSenderMasksTheSubject(t *testing.T) {
+	var buf bytes.Buffer
+	s := NewLogSender(slog.New(slog.NewJSONHandler(&buf, nil)))
+	if err := s.Send(t.Context(), Message{To: "owner@norse.example", Subject: "New lead: Kari Nordmann ENK", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); strings.Contains(out, "Kari") || !strings.Contains(out, `"subject":"New lead: …"`) {
+		t.Errorf("log line: %s", out)
+	}
+}
+
 func TestMaskEmail(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"jane@example.com", "j***@e***.com"},
