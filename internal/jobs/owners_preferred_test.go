@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/norsedigital/leads/internal/calendar"
-	"github.com/norsedigital/leads/internal/jobs"
 	"github.com/norsedigital/leads/internal/lead"
-	"github.com/norsedigital/leads/internal/mail"
 	"github.com/norsedigital/leads/internal/mail/mailtest"
 	"github.com/norsedigital/leads/internal/store"
 	"github.com/norsedigital/leads/internal/store/storetest"
@@ -22,27 +19,7 @@ import (
 func TestOwnerEmailsPreferredTimes(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
 		ctx := context.Background()
-		oslo, err := time.LoadLocation("Europe/Oslo")
-		if err != nil {
-			t.Fatal(err)
-		}
-		clock := storetest.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, oslo))
-		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now, Calendar: calendar.New(oslo), ContactSLA: 1})
-		smtp := mailtest.Start(t)
-		sender, err := mail.NewSMTPSender(smtp.URL(), "Meander <no-reply@meander.invalid>")
-		if err != nil {
-			t.Fatal(err)
-		}
-		renderer, err := mail.NewRenderer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		owner, err := mail.NewOwnerRenderer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := &jobs.EmailWorker{Store: s, Sender: sender, Renderer: renderer, PrivacyURL: "https://leads.test/privacy", Now: clock.Now,
-			Composers: (&jobs.OwnerEmails{Store: s, Renderer: owner, PublicURL: "https://leads.test", Location: oslo, Now: clock.Now}).Composers()}
+		s, clock, smtp, w := newOwnerFixture(t, e, "https://leads.test")
 		member := func(name, email, language string) {
 			if _, err := s.CreateMember(ctx, lead.MemberInput{Name: &name, Email: &email, Role: ptr("sales"), Language: &language}); err != nil {
 				t.Fatal(err)

@@ -21,28 +21,8 @@ import (
 func TestOwnerEmails(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
 		ctx := context.Background()
-		oslo, err := time.LoadLocation("Europe/Oslo")
-		if err != nil {
-			t.Fatal(err)
-		}
-		clock := storetest.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, oslo)) // Tuesday: due Wednesday 10:00
-		s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now, Calendar: calendar.New(oslo), ContactSLA: 1})
-		smtp := mailtest.Start(t)
-		sender, err := mail.NewSMTPSender(smtp.URL(), "Meander <no-reply@meander.invalid>")
-		if err != nil {
-			t.Fatal(err)
-		}
-		renderer, err := mail.NewRenderer()
-		if err != nil {
-			t.Fatal(err)
-		}
-		owner, err := mail.NewOwnerRenderer()
-		if err != nil {
-			t.Fatal(err)
-		}
 		const base = "https://leads.test"
-		w := &jobs.EmailWorker{Store: s, Sender: sender, Renderer: renderer, PrivacyURL: base + "/privacy", Now: clock.Now,
-			Composers: (&jobs.OwnerEmails{Store: s, Renderer: owner, PublicURL: base, Location: oslo, Now: clock.Now}).Composers()}
+		s, clock, smtp, w := newOwnerFixture(t, e, base) // Tuesday: due Wednesday 10:00
 		member := func(name, email, language string) lead.Member {
 			m, err := s.CreateMember(ctx, lead.MemberInput{Name: &name, Email: &email, Role: ptr("sales"), Language: &language})
 			if err != nil {
@@ -148,4 +128,33 @@ func TestOwnerEmails(t *testing.T) {
 			t.Fatalf("%d emails after the reminder: never twice", len(msgs))
 		}
 	})
+}
+
+// newOwnerFixture is a store whose clock stands at Tuesday 1 December 2026 10:00 in Oslo
+// (contact within one working day), a real SMTP server, and the email worker with the owner
+// emails' composers, their links under base.
+func newOwnerFixture(t *testing.T, e storetest.Engine, base string) (*store.Store, *storetest.Clock, *mailtest.Server, *jobs.EmailWorker) {
+	t.Helper()
+	oslo, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := storetest.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, oslo))
+	s := storetest.MustOpen(t, e.URL(t), store.Options{Now: clock.Now, Calendar: calendar.New(oslo), ContactSLA: 1})
+	smtp := mailtest.Start(t)
+	sender, err := mail.NewSMTPSender(smtp.URL(), "Meander <no-reply@meander.invalid>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	renderer, err := mail.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := mail.NewOwnerRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &jobs.EmailWorker{Store: s, Sender: sender, Renderer: renderer, PrivacyURL: base + "/privacy", Now: clock.Now,
+		Composers: (&jobs.OwnerEmails{Store: s, Renderer: owner, PublicURL: base, Location: oslo, Now: clock.Now}).Composers()}
+	return s, clock, smtp, w
 }
