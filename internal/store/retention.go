@@ -30,16 +30,8 @@ func (b RetentionBatch) Full(limit int) bool {
 // The rate limit counts only the last hour of bookings, so it never needs a cleared address.
 func (s *Store) ClearExpiredIPs(ctx context.Context, cutoff time.Time, limit int) (RetentionBatch, error) {
 	var b RetentionBatch
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	skipped, err := s.retentionTx(ctx, func(tx *sql.Tx) error {
 		b = RetentionBatch{}
-		ok, err := s.e.tryLock(ctx, tx, RetentionLockKey)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			b.Skipped = true
-			return nil
-		}
 		for _, t := range []struct {
 			table, set string
 			n          *int
@@ -59,8 +51,24 @@ WHERE ip_address IS NOT NULL AND id IN (
 			}
 			*t.n = int(n)
 		}
+		var err error
 		b.WebhookPayloads, err = s.clearWebhookIPs(ctx, tx, cutoff, limit)
 		return err
 	})
+	b.Skipped = skipped
 	return b, err
+}
+
+// retentionTx runs fn in one transaction under the retention lock, so that one instance
+// at a time does a retention round; skipped, fn not run, when another instance holds it.
+func (s *Store) retentionTx(ctx context.Context, fn func(tx *sql.Tx) error) (skipped bool, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		ok, err := s.e.tryLock(ctx, tx, RetentionLockKey)
+		if err != nil || !ok {
+			skipped = err == nil
+			return err
+		}
+		return fn(tx)
+	})
+	return skipped, err
 }

@@ -215,16 +215,8 @@ type InactiveBatch struct {
 // RetentionActor with reason "retention" (GDPR Art. 5(1)(e): kept no longer than needed).
 func (s *Store) AnonymizeInactive(ctx context.Context, cutoff time.Time, limit int) (InactiveBatch, error) {
 	var b InactiveBatch
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	skipped, err := s.retentionTx(ctx, func(tx *sql.Tx) error {
 		b = InactiveBatch{}
-		ok, err := s.e.tryLock(ctx, tx, RetentionLockKey)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			b.Skipped = true
-			return nil
-		}
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM leads
 WHERE status IN ('lost', 'disqualified') AND anonymized_at IS NULL AND updated_at < $1
 ORDER BY updated_at LIMIT $2`, ts(cutoff), limit)
@@ -255,6 +247,7 @@ ORDER BY updated_at LIMIT $2`, ts(cutoff), limit)
 		}
 		return nil
 	})
+	b.Skipped = skipped
 	if err != nil || b.Anonymized == 0 {
 		return b, err
 	}

@@ -42,17 +42,7 @@ ON CONFLICT (id) DO NOTHING`, hex.EncodeToString(b[:]), ts(s.now())); err != nil
 // primary key makes it once only, on every instance; errChallengeUsed when it was used.
 func (s *Store) useChallenge(ctx context.Context, tx *sql.Tx, challenge string, expires time.Time) error {
 	res, err := s.txExec(ctx, tx, sqlUseChallenge, challenge, ts(expires))
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return errChallengeUsed
-	}
-	return nil
+	return oneAffected(res, err, errChallengeUsed)
 }
 
 const sqlUseChallenge = `INSERT INTO used_challenges (challenge, expires_at) VALUES ($1, $2) ON CONFLICT (challenge) DO NOTHING`
@@ -186,41 +176,23 @@ func (s *Store) HeldBooking(ctx context.Context, id string) (HeldBooking, error)
 
 // DiscardHeldBooking deletes a held submission (it is not a lead: §3.7 does not apply).
 func (s *Store) DiscardHeldBooking(ctx context.Context, id string) error {
-	if !validID(id) {
-		return lead.ErrNotFound
-	}
-	res, err := s.write.ExecContext(ctx, `DELETE FROM held_bookings WHERE id = $1`, id)
-	if err != nil {
-		return s.mapErr(err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		if err != nil {
-			return s.mapErr(err)
-		}
-		return lead.ErrNotFound
-	}
-	return nil
+	return s.mapErr(deleteHeld(ctx, s.write, id))
 }
 
 // releaseHeld deletes the held row a released booking comes from, in the booking's
 // transaction: of two salespeople releasing it at once, one books it, the other gets
 // lead.ErrNotFound.
 func (s *Store) releaseHeld(ctx context.Context, tx *sql.Tx, id string) error {
+	return deleteHeld(ctx, tx, id)
+}
+
+// deleteHeld deletes the held submission id; lead.ErrNotFound when there is none.
+func deleteHeld(ctx context.Context, ex execer, id string) error {
 	if !validID(id) {
 		return lead.ErrNotFound
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM held_bookings WHERE id = $1`, id)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return lead.ErrNotFound
-	}
-	return nil
+	res, err := ex.ExecContext(ctx, `DELETE FROM held_bookings WHERE id = $1`, id)
+	return oneAffected(res, err, lead.ErrNotFound)
 }
 
 // DeleteHeldByEmail deletes the held submissions of an address (erasure by email, §3.8) and
@@ -323,17 +295,7 @@ func (s *Store) DeleteBlock(ctx context.Context, id string) error {
 		return lead.ErrNotFound
 	}
 	res, err := s.write.ExecContext(ctx, `DELETE FROM blocklist WHERE id = $1`, id)
-	if err != nil {
-		return s.mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.mapErr(err)
-	}
-	if n == 0 {
-		return lead.ErrNotFound
-	}
-	return nil
+	return s.mapErr(oneAffected(res, err, lead.ErrNotFound))
 }
 
 // BlockCandidates are the entries that could match a booking from emailNormalized: every

@@ -282,6 +282,26 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 // NewID is a new UUIDv7, as the store names its rows; for tests and tools that write rows.
 func NewID() string { return newID() }
 
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// oneAffected is the outcome of a statement that must change a row: err, else none when it
+// changed nothing.
+func oneAffected(res sql.Result, err error, none error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return none
+	}
+	return nil
+}
+
 func nullStr(s string) any {
 	if s == "" {
 		return nil
