@@ -95,7 +95,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		return err
 	}
 	// every email to a lead carries a fresh link to their own page (SPEC §14)
-	personalLinks := jobs.PersonalLinks{Store: st, PublicURL: cfg.PublicURL}
+	personalLinks := jobs.PersonalLinks{PublicURL: cfg.PublicURL}
 	demoEmails := &jobs.DemoEmails{Store: st, Renderer: invitations, Location: cfg.Location, PublicURL: cfg.PublicURL,
 		PersonalLink: personalLinks.URL}
 	ownerRenderer, err := mail.NewOwnerRenderer()

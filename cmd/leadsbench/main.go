@@ -75,6 +75,14 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) >= 2 && os.Args[1] == "-store-floor" {
+		// the store floor runs as a child too, so that its CPU time and RSS are its own
+		if err := floorChild(context.Background(), os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "store floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o options
 	flag.StringVar(&o.engine, "engine", "sqlite", "database engine: sqlite or postgres")
 	flag.IntVar(&o.clients, "clients", 32, "concurrent clients")
@@ -85,8 +93,8 @@ func main() {
 		"PostgreSQL server on which fresh benchmark databases are created and dropped")
 	flag.StringVar(&o.bin, "bin", "", "leads binary to run (default: go build ./cmd/leads into a temp dir)")
 	flag.StringVar(&o.pocketbase, "pocketbase", "", "PocketBase binary (default: go install "+pocketBaseModule+" into a temp dir)")
-	flag.StringVar(&o.phases, "phases", "bare,pocketbase,pgbench,bookings,echo,flood",
-		"comma list of phases: bare (the bare SQLite loop), pocketbase (SQLite only), pgbench (PostgreSQL only), bookings, echo, flood")
+	flag.StringVar(&o.phases, "phases", "bare,pocketbase,pgbench,floor,bookings,echo,flood",
+		"comma list of phases: bare (the bare SQLite loop), pocketbase (SQLite only), pgbench (PostgreSQL only), floor (the store without HTTP), bookings, echo, flood")
 	flag.StringVar(&o.profile, "cpuprofile", "", "CPU profile of leads serve in each bookings phase (start-up and warm-up included): FILE, FILE.2, …")
 	flag.Parse()
 	if o.engine != "sqlite" && o.engine != "postgres" {
@@ -250,8 +258,10 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	var pairs []pair
 	var books, floods, echos []*measure
+	var floors []floorRound
 	for round := 1; round <= o.rounds; round++ {
 		ran := false
+		var base *measure // this round's bare loop or pgbench, for the floor's ratio
 		for _, peer := range []string{"bare", "pocketbase", "pgbench"} {
 			if !phase[peer] {
 				continue
@@ -264,6 +274,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 					return err
 				}
 				p.print(out, fmt.Sprintf("%d bare SQLite loop (1 goroutine)", round), "tx/s")
+				base = p
 				target = 0.5
 				if o.clients >= 64 {
 					target = 0.75
@@ -282,7 +293,16 @@ func run(ctx context.Context, o options, out io.Writer) error {
 					return err
 				}
 				p.print(out, fmt.Sprintf("%d pgbench -M prepared -j 2 -c %d", round, o.clients), "tx/s")
+				base = p
 				target = 0.5
+			}
+			if peer != "pocketbase" && phase["floor"] {
+				f, err := storeFloor(ctx, o, tmp, next("floor"))
+				if err != nil {
+					return err
+				}
+				f.print(out, fmt.Sprintf("%d store floor (Book, no HTTP)", round), "tx/s")
+				floors = append(floors, floorRound{round: round, floor: f, base: base})
 			}
 			if !phase["bookings"] {
 				continue
@@ -294,6 +314,14 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			books = append(books, us)
 			pairs = append(pairs, pair{peer: peer, p: p, us: us, round: round, target: target})
 			ran = true
+		}
+		if phase["floor"] && !phase["bare"] && !phase["pgbench"] {
+			f, err := storeFloor(ctx, o, tmp, next("floor"))
+			if err != nil {
+				return err
+			}
+			f.print(out, fmt.Sprintf("%d store floor (Book, no HTTP)", round), "tx/s")
+			floors = append(floors, floorRound{round: round, floor: f})
 		}
 		if phase["bookings"] && !ran {
 			us, err := bookings(round)
@@ -326,6 +354,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nload average at the end: %s\n\n", loadavg())
 	summarize(out, o, pairs, books, floods, echos)
+	summarizeFloors(out, o, floors, pairs)
 	if o.profile != "" && profiles > 0 {
 		fmt.Fprintf(out, "\nCPU profiles of leads serve: go tool pprof -top %s (and .2, … for later phases)\n", o.profile)
 	}
@@ -422,6 +451,34 @@ func summarize(out io.Writer, o options, pairs []pair, books, floods, echos []*m
 	for i := range min(len(floods), len(echos)) {
 		fmt.Fprintf(out, "round %d: 429 flood / net/http echo = %4.2f× (target ≥ 0.25×) — %s\n", i+1,
 			floods[i].r.rate()/echos[i].r.rate(), verdict(floods[i].r.rate()/echos[i].r.rate() >= .25))
+	}
+}
+
+// floorRound is a round's store floor and the baseline it ran after.
+type floorRound struct {
+	round int
+	floor *measure
+	base  *measure // nil when no baseline ran
+}
+
+// summarizeFloors says how far the store alone is from the baseline, and the service from
+// the store: the share of the gap that no HTTP layer could close.
+func summarizeFloors(out io.Writer, o options, floors []floorRound, pairs []pair) {
+	name := map[string]string{"sqlite": "bare SQLite loop", "postgres": "pgbench"}[o.engine]
+	for _, f := range floors {
+		if f.base != nil {
+			fmt.Fprintf(out, "round %d: store floor / %-16s = %4.2f× the throughput, %4.2f× the CPU per transaction\n",
+				f.round, name, f.floor.r.rate()/f.base.r.rate(), f.floor.cpuPerReq()/f.base.cpuPerReq())
+		}
+		var ratios []string
+		for _, p := range pairs {
+			if p.round == f.round {
+				ratios = append(ratios, fmt.Sprintf("%.2f×", p.us.r.rate()/f.floor.r.rate()))
+			}
+		}
+		if len(ratios) > 0 {
+			fmt.Fprintf(out, "round %d: bookings / store floor = %s the throughput\n", f.round, strings.Join(ratios, ", "))
+		}
 	}
 }
 

@@ -20,8 +20,9 @@ type DemoEmails struct {
 	Location *time.Location // --timezone
 	// PublicURL is the base of the console link in the host's emails.
 	PublicURL string
-	// PersonalLink, when set, mints the prospect's own link (§14) for the lead's emails.
-	PersonalLink func(ctx context.Context, leadID string) (string, error)
+	// PersonalLink, when set, is the address of the prospect's own link (§14) minted with
+	// the claim of a lead's email (PersonalLinks.URL).
+	PersonalLink func(j store.EmailJob) string
 	Now          func() time.Time
 }
 
@@ -62,9 +63,7 @@ func (d *DemoEmails) compose(kind string) Composer {
 				e.ConsoleLink = d.PublicURL + "/console/leads/" + m.LeadID
 			}
 		} else if d.PersonalLink != nil && !m.LeadErased {
-			if e.PersonalLink, err = d.PersonalLink(ctx, m.LeadID); err != nil {
-				return mail.Message{}, err
-			}
+			e.PersonalLink = d.PersonalLink(j)
 		}
 		return d.Renderer.Render(lang, e)
 	}

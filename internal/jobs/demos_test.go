@@ -202,9 +202,7 @@ func TestDemoInvitationsOverSMTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		demos := &jobs.DemoEmails{Store: s, Renderer: renderer, Location: oslo, PublicURL: "http://leads.test", Now: clock.Now,
-			PersonalLink: func(_ context.Context, leadID string) (string, error) {
-				return "http://leads.test/my/token-" + leadID[:8], nil
-			}}
+			PersonalLink: func(j store.EmailJob) string { return "http://leads.test/my/token-" + j.LeadID[:8] }}
 		confirm, _ := imail.NewRenderer()
 		w := &jobs.EmailWorker{Store: s, Sender: sender, Renderer: confirm, PrivacyURL: "http://leads.test/privacy", Composers: demos.Composers()}
 

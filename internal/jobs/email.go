@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/norsedigital/leads/internal/i18n"
-	"github.com/norsedigital/leads/internal/lead"
 	"github.com/norsedigital/leads/internal/mail"
 	"github.com/norsedigital/leads/internal/store"
 )
@@ -29,9 +28,9 @@ type EmailWorker struct {
 	// Composers write the emails of the other kinds (store.EmailJob.Kind), each registered
 	// by the feature that enqueues it. A job of a kind without one fails.
 	Composers map[string]Composer
-	// PersonalLink, when set, mints the link to the prospect's own page that the
-	// confirmation carries (PersonalLinks.URL).
-	PersonalLink func(ctx context.Context, leadID string) (string, error)
+	// PersonalLink, when set, is the address of the link to the prospect's own page that
+	// the confirmation carries (PersonalLinks.URL), minted with the claim of the job.
+	PersonalLink func(j store.EmailJob) string
 
 	Poll        time.Duration // how often to look for due jobs without a local wake-up (1s)
 	Lease       time.Duration // how long a claimed job is ours (2m; longer than an SMTP timeout)
@@ -84,14 +83,7 @@ func (w *EmailWorker) compose(ctx context.Context, j store.EmailJob, lang i18n.L
 	if j.Kind == store.EmailConfirmation {
 		c := mail.Confirmation{To: j.To, FirstName: j.FirstName, BookingRef: j.BookingID, PrivacyURL: w.PrivacyURL}
 		if w.PersonalLink != nil {
-			link, err := w.PersonalLink(ctx, j.LeadID)
-			if errors.Is(err, lead.ErrNotFound) {
-				return mail.Message{}, ErrSkipEmail // erased since the claim
-			}
-			if err != nil {
-				return mail.Message{}, err
-			}
-			c.SelfServiceURL = link
+			c.SelfServiceURL = w.PersonalLink(j)
 		}
 		return w.Renderer.Render(lang, c)
 	}

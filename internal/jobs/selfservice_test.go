@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,9 +19,10 @@ import (
 
 var linkRe = regexp.MustCompile(`http://leads\.test/my/([A-Za-z0-9_-]{43})`)
 
-// Every email to a lead carries a fresh personal link, minted when it is written: the
-// confirmation and the link email alike. The queue never holds the token, and an erased
-// lead's queued link email is not sent.
+// Every email to a lead carries a fresh personal link, minted by the claim that hands it
+// to the worker: the confirmation and the link email alike. The queue never holds the
+// token, an erased lead's queued link email is not sent, and the link of an email claimed
+// before the erasure is revoked by it.
 func TestEmailsCarryAFreshPersonalLink(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
 		ctx := context.Background()
@@ -39,7 +41,7 @@ func TestEmailsCarryAFreshPersonalLink(t *testing.T) {
 			t.Fatal(err)
 		}
 		const privacyURL = "http://leads.test/privacy"
-		links := jobs.PersonalLinks{Store: s, PublicURL: "http://leads.test/"}
+		links := jobs.PersonalLinks{PublicURL: "http://leads.test/"}
 		w := &jobs.EmailWorker{Store: s, Sender: sender, Renderer: renderer, PrivacyURL: privacyURL,
 			PersonalLink: links.URL,
 			Composers:    map[string]jobs.Composer{store.EmailPersonalLink: links.Composer(linkRenderer, privacyURL)}}
@@ -84,20 +86,33 @@ func TestEmailsCarryAFreshPersonalLink(t *testing.T) {
 			}
 		}
 
-		// a link email for a lead erased after the claim is skipped, never sent
+		// a link email claimed before the erasure carries a link the erasure revoked; one
+		// still queued at the erasure is cancelled by the claim, never sent
 		if err := s.RequestPersonalLink(ctx, store.LinkRequest{Email: "ada@fresh.example", IP: "192.0.2.9"}); err != nil {
 			t.Fatal(err)
 		}
 		jobsClaimed, err := s.ClaimEmailJobs(ctx, 5, time.Minute)
-		if err != nil || len(jobsClaimed) != 1 {
+		if err != nil || len(jobsClaimed) != 1 || jobsClaimed[0].PersonalLink == "" {
 			t.Fatalf("claim: %v %v", jobsClaimed, err)
+		}
+		if id, err := s.PersonalLinkLead(ctx, jobsClaimed[0].PersonalLink); err != nil || id != a.LeadID {
+			t.Fatalf("the claimed job's link resolves to %q, %v", id, err)
+		}
+		if err := s.RequestPersonalLink(ctx, store.LinkRequest{Email: "ada@fresh.example", IP: "192.0.2.9"}); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := s.AnonymizeLead(ctx, a.LeadID, lead.DataSubjectActor); err != nil {
 			t.Fatal(err)
 		}
-		compose := links.Composer(linkRenderer, privacyURL)
-		if _, err := compose(ctx, jobsClaimed[0], "nb"); err != jobs.ErrSkipEmail {
-			t.Errorf("composing for an erased lead: %v, want ErrSkipEmail", err)
+		if _, err := s.PersonalLinkLead(ctx, jobsClaimed[0].PersonalLink); !errors.Is(err, store.ErrPersonalLinkGone) {
+			t.Errorf("the link of an email claimed before the erasure: %v, want gone", err)
+		}
+		before := len(smtp.Messages())
+		if n := w.RunOnce(ctx); n != 0 {
+			t.Errorf("claimed %d jobs of an erased lead", n)
+		}
+		if len(smtp.Messages()) != before {
+			t.Error("an email went to an erased lead")
 		}
 	})
 }

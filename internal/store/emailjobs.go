@@ -21,6 +21,9 @@ type EmailJob struct {
 	To        string
 	FirstName string // the lead's first name, or the member's name
 	Language  string // the recipient's stored language, "nb" or "en": the email's
+	// PersonalLink is the raw personal link (SPEC §14) the claim minted for this email when
+	// it goes to the lead (StaffID ""): fresh for every attempt, stored only as its hash.
+	PersonalLink string
 
 	lockedUntil string // the lease as stored: ReleaseEmailJobs gives back only our own claim
 }
@@ -64,6 +67,9 @@ func (s *Store) EnqueueEmail(ctx context.Context, j EmailJobSpec) error {
 // ClaimEmailJobs leases up to limit due jobs to the caller for lease. A job whose lease ran
 // out (its worker crashed) is due again: that is the one way an email can go out twice.
 // A job whose lead was erased while it was queued is cancelled (engine.claimEmailJobs).
+// Every claimed email to a lead gets a fresh personal link (EmailJob.PersonalLink), minted
+// in the claim's own transaction or statement, not in one transaction per email: that was
+// a commit of its own for every booking's confirmation.
 func (s *Store) ClaimEmailJobs(ctx context.Context, limit int, lease time.Duration) ([]EmailJob, error) {
 	return s.e.claimEmailJobs(ctx, s, s.now().UTC(), lease, limit)
 }

@@ -183,13 +183,65 @@ FROM claimed LEFT JOIN leads ON leads.id = claimed.lead_id LEFT JOIN staff ON st
 		return nil, s.mapErr(err)
 	}
 	rows.Close()
-	for _, id := range erased {
+	jobs, erasedSince, err := postgresMintPersonalLinks(ctx, s, now, jobs)
+	if err != nil {
+		return nil, s.mapErr(err)
+	}
+	for _, id := range append(erased, erasedSince...) {
 		// nobody to write to any more
 		if _, err := s.write.ExecContext(ctx, sqlCancelEmailJob, id, ts(now)); err != nil {
 			return nil, s.mapErr(err)
 		}
 	}
 	return jobs, nil
+}
+
+// postgresMintPersonalLinks mints the personal links of the claimed emails to leads in one
+// statement. The leads' row locks order it against an erasure: a lead erased since the
+// claim gets no link, and its job is returned in erased to be cancelled.
+func postgresMintPersonalLinks(ctx context.Context, s *Store, now time.Time, jobs []EmailJob) (live []EmailJob, erased []string, err error) {
+	var leadIDs, ids, hashes []string
+	for i := range jobs {
+		if jobs[i].StaffID == "" {
+			jobs[i].PersonalLink = newPersonalLinkSecret()
+			leadIDs = append(leadIDs, jobs[i].LeadID)
+			ids = append(ids, newID())
+			hashes = append(hashes, HashToken(jobs[i].PersonalLink))
+		}
+	}
+	if len(ids) == 0 {
+		return jobs, nil, nil
+	}
+	rows, err := s.write.QueryContext(ctx, `
+WITH live AS (SELECT id FROM leads WHERE id = ANY($1::uuid[]) AND anonymized_at IS NULL FOR UPDATE)
+INSERT INTO personal_links (id, lead_id, token_hash, created_at, expires_at)
+SELECT t.id, t.lead_id, t.token_hash, $4, $5
+FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS t (lead_id, id, token_hash) JOIN live ON live.id = t.lead_id
+RETURNING token_hash`, leadIDs, ids, hashes, ts(now), ts(now.Add(PersonalLinkTTL)))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	minted := make(map[string]bool, len(hashes))
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, nil, err
+		}
+		minted[h] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	live = jobs[:0]
+	for _, j := range jobs {
+		if j.StaffID == "" && !minted[HashToken(j.PersonalLink)] {
+			erased = append(erased, j.ID)
+			continue
+		}
+		live = append(live, j)
+	}
+	return live, erased, nil
 }
 
 func (postgresEngine) claimWebhookDeliveries(ctx context.Context, tx *sql.Tx, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error) {

@@ -40,9 +40,7 @@ func (s *Store) NewPersonalLink(ctx context.Context, leadID string) (string, err
 	if !validID(leadID) {
 		return "", lead.ErrNotFound
 	}
-	var b [32]byte
-	rand.Read(b[:])
-	raw := base64.RawURLEncoding.EncodeToString(b[:])
+	raw := newPersonalLinkSecret()
 	now := s.now().UTC()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// the lead's row lock orders this against an erasure: a link is either revoked by it or
@@ -58,14 +56,23 @@ func (s *Store) NewPersonalLink(ctx context.Context, leadID string) (string, err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM personal_links WHERE expires_at <= $1`, ts(now)); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO personal_links (id, lead_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			newID(), leadID, HashToken(raw), ts(now), ts(now.Add(PersonalLinkTTL)))
+		_, err = tx.ExecContext(ctx, sqlInsertPersonalLink, newID(), leadID, HashToken(raw), ts(now), ts(now.Add(PersonalLinkTTL)))
 		return err
 	})
 	if err != nil {
 		return "", err
 	}
 	return raw, nil
+}
+
+const sqlInsertPersonalLink = `INSERT INTO personal_links (id, lead_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`
+
+// newPersonalLinkSecret is a personal link as the prospect gets it: 32 random bytes,
+// base64url (43 characters).
+func newPersonalLinkSecret() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // PersonalLinkLead is the lead a raw personal link belongs to. A malformed, unknown or

@@ -381,3 +381,64 @@ func TestSelfServiceErasureLeavesNoCopy(t *testing.T) {
 		}
 	})
 }
+
+// The claim mints the personal link of every email to a lead in its own transaction (or
+// statement): one fresh link per claimed email, stored hashed, resolving to the lead; an
+// email to a member gets none; a claim after the lead's erasure sends nothing.
+func TestClaimMintsPersonalLinks(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		s := storetest.MustOpen(t, e.URL(t), store.Options{})
+		a := bookFrom(t, s, "ada@claim.example", "192.0.2.1")
+		b := bookFrom(t, s, "bo@claim.example", "192.0.2.2")
+		m, err := s.CreateMember(ctx, lead.MemberInput{Name: ptr("Kari"), Email: ptr("kari@norse.example"), Role: ptr("sales")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EnqueueEmail(ctx, store.EmailJobSpec{Kind: store.EmailPersonalLink, LeadID: a.LeadID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EnqueueEmail(ctx, store.EmailJobSpec{Kind: "owner_new_lead", LeadID: a.LeadID, StaffID: m.ID}); err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := s.ClaimEmailJobs(ctx, 20, time.Minute)
+		if err != nil || len(jobs) != 4 {
+			t.Fatalf("claimed %d jobs, %v; want two confirmations, a link email and a member's", len(jobs), err)
+		}
+		seen := map[string]bool{}
+		for _, j := range jobs {
+			if j.StaffID != "" {
+				if j.PersonalLink != "" {
+					t.Errorf("the member's email got a personal link")
+				}
+				continue
+			}
+			if len(j.PersonalLink) != 43 || seen[j.PersonalLink] {
+				t.Fatalf("job %s: link %q (a fresh 43-character link per email)", j.Kind, j.PersonalLink)
+			}
+			seen[j.PersonalLink] = true
+			if id, err := s.PersonalLinkLead(ctx, j.PersonalLink); err != nil || id != j.LeadID {
+				t.Errorf("job %s: the link resolves to %q, %v; want %s", j.Kind, id, err, j.LeadID)
+			}
+			if n := count(t, s, `SELECT COUNT(*) FROM personal_links WHERE token_hash = $1 AND lead_id = $2`, store.HashToken(j.PersonalLink), j.LeadID); n != 1 {
+				t.Errorf("job %s: %d rows hold the link's hash", j.Kind, n)
+			}
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM personal_links`); n != 3 {
+			t.Errorf("%d links stored, want 3", n)
+		}
+		// queued for b, then b erased: the claim cancels the email and mints nothing
+		if err := s.EnqueueEmail(ctx, store.EmailJobSpec{Kind: store.EmailPersonalLink, LeadID: b.LeadID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AnonymizeLead(ctx, b.LeadID, lead.DataSubjectActor); err != nil {
+			t.Fatal(err)
+		}
+		if jobs, err := s.ClaimEmailJobs(ctx, 20, time.Minute); err != nil || len(jobs) != 0 {
+			t.Fatalf("claimed %d jobs of an erased lead, %v", len(jobs), err)
+		}
+		if n := count(t, s, `SELECT COUNT(*) FROM personal_links WHERE lead_id = $1 AND revoked_at IS NULL`, b.LeadID); n != 0 {
+			t.Errorf("%d live links for the erased lead", n)
+		}
+	})
+}

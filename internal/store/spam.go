@@ -302,7 +302,7 @@ func (s *Store) DeleteBlock(ctx context.Context, id string) error {
 // domain and ip entry and the address's own email entry (the caller matches domains and
 // networks; the list is short).
 func (s *Store) BlockCandidates(ctx context.Context, emailNormalized string) ([]BlockEntry, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, kind, value FROM blocklist WHERE kind <> 'email' OR value = $1`, emailNormalized)
+	rows, err := s.readQuery(ctx, sqlBlockCandidates, emailNormalized)
 	if err != nil {
 		return nil, s.mapErr(err)
 	}
@@ -317,6 +317,8 @@ func (s *Store) BlockCandidates(ctx context.Context, emailNormalized string) ([]
 	}
 	return out, s.mapErr(rows.Err())
 }
+
+const sqlBlockCandidates = `SELECT id, kind, value FROM blocklist WHERE kind <> 'email' OR value = $1`
 
 // CountBlockHit adds one to an entry's hits: all a blocked booking leaves behind.
 func (s *Store) CountBlockHit(ctx context.Context, id string) error {

@@ -92,14 +92,28 @@ func (sqliteEngine) afterMigrate(ctx context.Context, s *Store) error {
 		}
 		s.stmts.Store(q, st)
 	}
+	for _, q := range sqliteHotReads {
+		if _, ok := s.readStmts.Load(q); ok {
+			continue
+		}
+		st, err := s.read.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		s.readStmts.Store(q, st)
+	}
 	return nil
 }
+
+// sqliteHotReads are the reads of every booking outside its transaction, prepared on the
+// read pool (each connection prepares them once, when it first runs them).
+var sqliteHotReads = []string{sqlBlockCandidates}
 
 // sqliteHotStatements are prepared eagerly after migration.
 var sqliteHotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint,
 	sqlReleaseSavepoint, sqlDeferSearch, sqlIndexDeferredSearch, sqlEndDeferredSearch, sqlIdempotencyGet, sqlUpsertLead, sqlInsertBooking, sqlEmailJobIfDue, sqlInsertEmailJob,
 	sqlIdempotencyPut, sqlRecentBookingsOfIP, insertEventSQL, sqlLiveSubscriptions, sqlClaimEmailJobs, sqlEmailRecipient, sqlMemberRecipient,
-	sqlCancelEmailJob, sqlUseChallenge, sqlAnyEligible}
+	sqlCancelEmailJob, sqlInsertPersonalLink, sqlUseChallenge, sqlAnyEligible}
 
 // The writes that wait for the one writer share a commit (groupcommit.go).
 func (sqliteEngine) writeTx(ctx context.Context, s *Store, fn func(ctx context.Context, tx *sql.Tx) error) error {
@@ -235,6 +249,13 @@ func (sqliteEngine) claimEmailJobs(ctx context.Context, s *Store, now time.Time,
 					return err
 				}
 				continue
+			}
+			if j.StaffID == "" {
+				// the lead was read in this transaction: no erasure can come between
+				j.PersonalLink = newPersonalLinkSecret()
+				if _, err := s.txExec(ctx, tx, sqlInsertPersonalLink, newID(), j.LeadID, HashToken(j.PersonalLink), ts(now), ts(now.Add(PersonalLinkTTL))); err != nil {
+					return err
+				}
 			}
 			live = append(live, j)
 		}

@@ -30,8 +30,10 @@ type Store struct {
 	jobsReady chan struct{}
 	// stmts caches statements prepared on the SQLite write connection (see txExec).
 	stmts sync.Map // query → *sql.Stmt, prepared by the engine
-	group groupCommit
-	marks doneMarks // PostgreSQL's email "done" marks (donemarks.go)
+	// readStmts caches statements prepared on the SQLite read pool (see readQuery).
+	readStmts sync.Map // query → *sql.Stmt
+	group     groupCommit
+	marks     doneMarks // PostgreSQL's email "done" marks (donemarks.go)
 	// failBooking, set by tests only (export_test.go), fails the bookings it returns an
 	// error for after their writes, to prove what a failed booking leaves behind.
 	failBooking func(BookingParams) error
@@ -94,6 +96,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	s.flushGroups()
 	s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
+	s.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -200,6 +203,15 @@ func (s *Store) txQuery(ctx context.Context, tx *sql.Tx, query string, args ...a
 		return tx.QueryContext(ctx, query, args...)
 	}
 	return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+}
+
+// readQuery runs a hot-path read outside a transaction: prepared on the read pool by the
+// engine's afterMigrate when it is one of its hot reads (SQLite), plain otherwise.
+func (s *Store) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := s.readStmts.Load(query); ok {
+		return st.(*sql.Stmt).QueryContext(ctx, args...)
+	}
+	return s.read.QueryContext(ctx, query, args...)
 }
 
 func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
