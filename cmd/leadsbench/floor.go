@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -79,6 +80,17 @@ func floorChild(ctx context.Context, args []string) error {
 	worker.Go(func() { emailFloor(workCtx, s) })
 
 	drive(ctx, warmup, clients, book)
+	if f := os.Getenv("LEADSBENCH_FLOOR_PROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Println("measure")
 	cpu0 := selfCPU()
 	r := drive(ctx, d, clients, book)
@@ -140,6 +152,10 @@ func storeFloor(ctx context.Context, o options, dir, name string) (*measure, err
 	defer drop()
 	cmd := exec.CommandContext(ctx, self, "-store-floor", dbURL, o.warmup.String(), o.duration.String(), strconv.Itoa(o.clients))
 	cmd.Stderr = os.Stderr
+	if o.profile != "" {
+		// the measured part of the floor, beside the service's profiles
+		cmd.Env = append(os.Environ(), "LEADSBENCH_FLOOR_PROFILE="+o.profile+"."+name)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -197,13 +197,13 @@ func TestDemoInvitationsOverSMTP(t *testing.T) {
 		}
 		oslo, _ := time.LoadLocation("Europe/Oslo")
 		rules := store.DemoRules{Calendar: calendar.New(oslo), Hours: calendar.Hours{Start: 9 * time.Hour, End: 15 * time.Hour}, Length: 30 * time.Minute}
-		renderer, err := imail.NewInvitationRenderer()
+		renderer, err := imail.NewInvitationRenderer(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		demos := &jobs.DemoEmails{Store: s, Renderer: renderer, Location: oslo, PublicURL: "http://leads.test", Now: clock.Now,
 			PersonalLink: func(j store.EmailJob) string { return "http://leads.test/my/token-" + j.LeadID[:8] }}
-		confirm, _ := imail.NewRenderer()
+		confirm, _ := imail.NewRenderer(nil)
 		w := &jobs.EmailWorker{Store: s, Sender: sender, Renderer: confirm, PrivacyURL: "http://leads.test/privacy", Composers: demos.Composers()}
 
 		host, err := s.CreateMember(ctx, lead.MemberInput{Name: ptr("Ada Vert"), Email: ptr("ada@norse.example"), Role: ptr("sales")})

@@ -25,7 +25,7 @@ func TestEmailWorkerStopFinishesTheSendInFlight(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		renderer, err := mail.NewRenderer()
+		renderer, err := mail.NewRenderer(nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -146,11 +146,11 @@ func newOwnerFixture(t *testing.T, e storetest.Engine, base string) (*store.Stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	renderer, err := mail.NewRenderer()
+	renderer, err := mail.NewRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner, err := mail.NewOwnerRenderer()
+	owner, err := mail.NewOwnerRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

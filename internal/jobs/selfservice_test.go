@@ -32,11 +32,11 @@ func TestEmailsCarryAFreshPersonalLink(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		renderer, err := mail.NewRenderer()
+		renderer, err := mail.NewRenderer(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		linkRenderer, err := mail.NewPersonalLinkRenderer()
+		linkRenderer, err := mail.NewPersonalLinkRenderer(nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -58,8 +58,8 @@ type Renderer struct {
 }
 
 // NewRenderer parses the embedded templates.
-func NewRenderer() (*Renderer, error) {
-	cat, err := i18n.NewCatalog()
+func NewRenderer(shared *i18n.Catalog) (*Renderer, error) {
+	cat, err := catalogOr(shared)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func NewRenderer() (*Renderer, error) {
 // Render is a convenience for one-off use; it parses the templates on every
 // call, so long-running code should keep a Renderer.
 func Render(l i18n.Lang, c Confirmation) (Message, error) {
-	r, err := NewRenderer()
+	r, err := NewRenderer(nil)
 	if err != nil {
 		return Message{}, err
 	}

@@ -48,7 +48,7 @@ func testRender(t *testing.T, lc langCase) {
 		{"empty", "", lc.helloNoName, lc.helloNoName, hello("")},
 		{"spaces trimmed", "  Jane \t", hello("Jane"), hello("Jane"), ""},
 	}
-	r, err := NewRenderer()
+	r, err := NewRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestRenderPackageFunc(t *testing.T) {
 }
 
 func TestRenderUnsafeInputs(t *testing.T) {
-	r, err := NewRenderer()
+	r, err := NewRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,8 +66,8 @@ type InvitationRenderer struct {
 }
 
 // NewInvitationRenderer parses the embedded templates.
-func NewInvitationRenderer() (*InvitationRenderer, error) {
-	cat, err := i18n.NewCatalog()
+func NewInvitationRenderer(shared *i18n.Catalog) (*InvitationRenderer, error) {
+	cat, err := catalogOr(shared)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func demoEmail(kind string, loc *time.Location, start time.Time) mail.DemoEmail 
 // changes its offset gets a single STANDARD observance; names that RFC 5545 would need
 // to quote are made plain; a reminder carries no calendar part.
 func TestInvitationCalendar(t *testing.T) {
-	r, err := mail.NewInvitationRenderer()
+	r, err := mail.NewInvitationRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,8 +44,8 @@ type OwnerRenderer struct {
 }
 
 // NewOwnerRenderer parses the embedded templates.
-func NewOwnerRenderer() (*OwnerRenderer, error) {
-	cat, err := i18n.NewCatalog()
+func NewOwnerRenderer(shared *i18n.Catalog) (*OwnerRenderer, error) {
+	cat, err := catalogOr(shared)
 	if err != nil {
 		return nil, err
 	}

@@ -52,3 +52,13 @@ func (p parts) execute(l i18n.Lang, data any) (text, html string, err error) {
 	}
 	return tb.String(), hb.String(), nil
 }
+
+// catalogOr is the process's one catalog when the caller shares it (the renderers and the
+// pages of one service hold one, not one each: about 250 KB of the idle heap apiece), else
+// a catalog of the renderer's own.
+func catalogOr(shared *i18n.Catalog) (*i18n.Catalog, error) {
+	if shared != nil {
+		return shared, nil
+	}
+	return i18n.NewCatalog()
+}

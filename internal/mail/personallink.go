@@ -28,8 +28,8 @@ type PersonalLinkRenderer struct {
 }
 
 // NewPersonalLinkRenderer parses the embedded templates.
-func NewPersonalLinkRenderer() (*PersonalLinkRenderer, error) {
-	cat, err := i18n.NewCatalog()
+func NewPersonalLinkRenderer(shared *i18n.Catalog) (*PersonalLinkRenderer, error) {
+	cat, err := catalogOr(shared)
 	if err != nil {
 		return nil, err
 	}

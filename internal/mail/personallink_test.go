@@ -27,7 +27,7 @@ func TestPersonalLinkTemplatesUseTheCatalog(t *testing.T) {
 }
 
 func TestRenderPersonalLink(t *testing.T) {
-	r, err := NewPersonalLinkRenderer()
+	r, err := NewPersonalLinkRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestRenderPersonalLink(t *testing.T) {
 
 // The confirmation carries the personal link when it has one, in both parts.
 func TestConfirmationCarriesThePersonalLink(t *testing.T) {
-	r, err := NewRenderer()
+	r, err := NewRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

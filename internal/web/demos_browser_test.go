@@ -48,11 +48,11 @@ func newDemoSiteOn(t *testing.T, dbURL string) *demoSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := mail.NewInvitationRenderer()
+	inv, err := mail.NewInvitationRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	confirm, err := mail.NewRenderer()
+	confirm, err := mail.NewRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

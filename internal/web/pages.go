@@ -32,8 +32,11 @@ var assets embed.FS
 
 // Config is what the pages need; Store, Intake and ClientIP are required.
 type Config struct {
-	Store  *store.Store
-	Intake *intake.Service
+	Store *store.Store
+	// Catalog is the process's message catalog, shared with the email renderers; nil builds
+	// one for the pages.
+	Catalog *i18n.Catalog
+	Intake  *intake.Service
 	// ClientIP resolves the client address of a request (httpapi.ClientIP.Of): the booking
 	// form must rate-limit exactly like the JSON API.
 	ClientIP func(*http.Request) string
@@ -93,9 +96,12 @@ func New(cfg Config) (*Pages, error) {
 		}
 		cfg.Location = loc
 	}
-	cat, err := i18n.NewCatalog()
-	if err != nil {
-		return nil, err
+	cat := cfg.Catalog
+	if cat == nil {
+		var err error
+		if cat, err = i18n.NewCatalog(); err != nil {
+			return nil, err
+		}
 	}
 	p := &Pages{cfg: cfg, pages: map[string]map[i18n.Lang]*pageTemplate{}, assetHash: map[string]string{}, cat: cat}
 	if cfg.OIDC != nil {

@@ -43,11 +43,11 @@ func TestSelfServiceBrowserWalk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		renderer, err := mail.NewRenderer()
+		renderer, err := mail.NewRenderer(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		links := jobs.PersonalLinks{Store: s.Store, PublicURL: s.URL}
+		links := jobs.PersonalLinks{PublicURL: s.URL}
 		worker := &jobs.EmailWorker{Store: s.Store, Sender: sender, Renderer: renderer, PrivacyURL: s.URL + "/privacy",
 			PersonalLink: links.URL}
 

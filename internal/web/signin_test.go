@@ -35,7 +35,7 @@ func (s *site) deliverMail(smtp *mailtest.Server) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	renderer, err := mail.NewRenderer()
+	renderer, err := mail.NewRenderer(nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}
