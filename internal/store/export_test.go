@@ -12,6 +12,13 @@ func GroupCommits(s *Store) (groups, writes int) {
 	return s.group.groups, s.group.writes
 }
 
+// GroupCommitDelays reports how often the committer waited for a group to fill.
+func GroupCommitDelays(s *Store) int {
+	s.group.mu.Lock()
+	defer s.group.mu.Unlock()
+	return s.group.delays
+}
+
 // GroupedWrite is inGroupTx, for tests that hold a shared commit open.
 func GroupedWrite(ctx context.Context, s *Store, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return s.inGroupTx(ctx, fn)

@@ -307,3 +307,41 @@ func TestSearchFindsLeadsBookedTogether(t *testing.T) {
 		}
 	})
 }
+
+// The committer lets a group fill only when writes come concurrently (its last group held
+// more than one): eight writers that book back to back end up sharing commits several at a
+// time, while a lone writer is never held back, each of its writes a group of its own.
+func TestGroupCommitWaitsOnlyForConcurrentWrites(t *testing.T) {
+	ctx := t.Context()
+	s := storetest.MustOpenSQLite(t, store.Options{})
+	for i := range 30 {
+		if _, err := s.Book(ctx, params(booking(fmt.Sprintf("alone%d@example.org", i)), "198.51.100.1")); err != nil && lead.ErrorCode(err) != lead.CodeRateLimited {
+			t.Fatal(err)
+		}
+	}
+	if groups, writes := store.GroupCommits(s); store.GroupCommitDelays(s) != 0 || groups != writes {
+		t.Fatalf("a lone writer: %d writes in %d groups, %d waits; want no wait and a group each", writes, groups, store.GroupCommitDelays(s))
+	}
+
+	const writers, each = 8, 40
+	groups0, writes0 := store.GroupCommits(s)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				p := params(booking(fmt.Sprintf("w%d-%d@example.org", w, i)), fmt.Sprintf("198.51.%d.%d", 101+w, i+1))
+				if _, err := s.Book(ctx, p); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	groups, writes := store.GroupCommits(s)
+	groups, writes = groups-groups0, writes-writes0
+	if store.GroupCommitDelays(s) == 0 || writes != writers*each || float64(writes)/float64(groups) < 3 {
+		t.Fatalf("eight writers: %d writes in %d groups after %d waits; want groups of three or more", writes, groups, store.GroupCommitDelays(s))
+	}
+	t.Logf("eight writers: %d writes in %d groups, %d waits", writes, groups, store.GroupCommitDelays(s))
+}

@@ -64,7 +64,11 @@ func openSQLite(rawURL string) (engine, *sql.DB, *sql.DB, error) {
 		write.Close()
 		return nil, nil, nil, err
 	}
+	// all of them kept open: with database/sql's default of two idle connections, every
+	// read beyond two at once opened a connection (the file, its pragmas, its statements)
+	// and closed it again
 	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
 	return sqliteEngine{}, write, read, nil
 }
 
