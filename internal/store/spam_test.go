@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -263,6 +264,70 @@ func TestBlocklist(t *testing.T) {
 		}
 		if err := s.DeleteBlock(ctx, "nope"); !errors.Is(err, lead.ErrNotFound) {
 			t.Fatalf("bad id: %v", err)
+		}
+	})
+}
+
+// Each store keeps a copy of the blocklist for the bookings' checks: its own changes apply
+// to the next check, another instance's once BlocklistCacheTTL has passed; a list longer
+// than the copy may hold is queried per check, and still answers exactly.
+func TestBlocklistCopy(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, e storetest.Engine) {
+		ctx := t.Context()
+		clock := storetest.NewClock(t0)
+		url := e.URL(t)
+		s := storetest.MustOpen(t, url, store.Options{Now: clock.Now})
+		other := storetest.MustOpen(t, url, store.Options{Now: clock.Now})
+		candidates := func(st *store.Store, email string) int {
+			t.Helper()
+			c, err := st.BlockCandidates(ctx, email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(c)
+		}
+		if n := candidates(s, "a@example.org"); n != 0 {
+			t.Fatalf("%d candidates in an empty list", n)
+		}
+		own, err := s.AddBlock(ctx, "domain", "spam.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := candidates(s, "a@example.org"); n != 1 {
+			t.Fatalf("after its own change: %d candidates, want 1 at once", n)
+		}
+		if _, err := other.AddBlock(ctx, "email", "a@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		if n := candidates(s, "a@example.org"); n != 1 {
+			t.Fatalf("another instance's entry counted before the copy's time ran out (%d): no copy is kept", n)
+		}
+		clock.Advance(store.BlocklistCacheTTL)
+		if n := candidates(s, "a@example.org"); n != 2 {
+			t.Fatalf("another instance's entry after %s: %d candidates, want 2", store.BlocklistCacheTTL, n)
+		}
+		if err := s.DeleteBlock(ctx, own.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := candidates(s, "a@example.org"); n != 1 {
+			t.Fatalf("after its own delete: %d candidates, want 1", n)
+		}
+
+		// a list too long to copy: every check asks the database
+		for i := range 1000 {
+			if _, err := other.AddBlock(ctx, "email", fmt.Sprintf("x%d@example.org", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock.Advance(store.BlocklistCacheTTL)
+		if n := candidates(s, "b@example.org"); n != 0 {
+			t.Fatalf("%d candidates for an address on no list", n)
+		}
+		if _, err := other.AddBlock(ctx, "email", "b@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		if n := candidates(s, "b@example.org"); n != 1 || candidates(s, "x7@example.org") != 1 {
+			t.Fatalf("a long list: %d candidates for a just-blocked address, want 1 at once", n)
 		}
 	})
 }

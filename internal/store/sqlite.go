@@ -111,7 +111,7 @@ func (sqliteEngine) afterMigrate(ctx context.Context, s *Store) error {
 
 // sqliteHotReads are the reads of every booking outside its transaction, prepared on the
 // read pool (each connection prepares them once, when it first runs them).
-var sqliteHotReads = []string{sqlBlockCandidates}
+var sqliteHotReads = []string{sqlBlockCandidates, sqlBlocklistCache}
 
 // sqliteHotStatements are prepared eagerly after migration.
 var sqliteHotStatements = []string{sqlCompleteEmailJob, sqlRetryEmailJob, sqlSavepoint, sqlRollbackToSavepoint,

@@ -33,7 +33,8 @@ type Store struct {
 	// readStmts caches statements prepared on the SQLite read pool (see readQuery).
 	readStmts sync.Map // query → *sql.Stmt
 	group     groupCommit
-	marks     doneMarks // PostgreSQL's email "done" marks (donemarks.go)
+	marks     doneMarks  // PostgreSQL's email "done" marks (donemarks.go)
+	blocks    blockCache // the blocklist, for every booking's check (spam.go)
 	// failBooking, set by tests only (export_test.go), fails the bookings it returns an
 	// error for after their writes, to prove what a failed booking leaves behind.
 	failBooking func(BookingParams) error
