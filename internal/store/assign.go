@@ -66,14 +66,30 @@ WHERE id = (SELECT id FROM staff WHERE ` + eligibleSQL + `
 	LIMIT 1)
 RETURNING id`
 
+// eligibility is what a caller of pickOwner already knows of the rule's members.
+type eligibility int
+
+const (
+	eligibilityUnknown eligibility = iota // ask, and take the rule's lock when someone is
+	eligibleLocked                        // someone is eligible and the caller holds the lock
+	eligibleUnlocked                      // someone was eligible at the caller's statement; no lock yet
+	noneEligible                          // nobody was eligible at the caller's statement
+)
+
 // pickOwner chooses a new lead's owner in tx: by the rule, else the default owner, else
 // nobody (""). locked says the caller already holds the assignment lock.
-func (s *Store) pickOwner(ctx context.Context, tx *sql.Tx, now time.Time, locked bool) (owner, reason string, err error) {
-	eligible := locked
-	if !locked {
+func (s *Store) pickOwner(ctx context.Context, tx *sql.Tx, now time.Time, known eligibility) (owner, reason string, err error) {
+	eligible := known == eligibleLocked
+	switch known {
+	case eligibilityUnknown:
 		if eligible, err = s.e.lockIfEligible(ctx, s, tx, now); err != nil {
 			return "", "", err
 		}
+	case eligibleUnlocked:
+		if err = s.e.lockAssignment(ctx, tx); err != nil {
+			return "", "", err
+		}
+		eligible = true
 	}
 	if eligible {
 		err := s.txQueryRow(ctx, tx, sqlPickOwner, ts(now)).Scan(&owner)
@@ -161,8 +177,8 @@ WHERE id = $2 AND status = 'new' AND first_contacted_at IS NULL AND contact_due_
 
 // assignNew gives a lead created in tx its owner by the rule (nobody eligible: the default
 // owner, else none) and reports whether an email was queued.
-func (s *Store) assignNew(ctx context.Context, tx *sql.Tx, leadID string, actor lead.Actor, now time.Time, locked bool) (queued bool, err error) {
-	owner, reason, err := s.pickOwner(ctx, tx, now, locked)
+func (s *Store) assignNew(ctx context.Context, tx *sql.Tx, leadID string, actor lead.Actor, now time.Time, known eligibility) (queued bool, err error) {
+	owner, reason, err := s.pickOwner(ctx, tx, now, known)
 	if err != nil || owner == "" {
 		return false, err
 	}
@@ -191,7 +207,7 @@ WHERE NOT EXISTS (SELECT 1 FROM email_jobs WHERE lead_id = $2 AND kind = '`+Emai
 			return n == 1, err
 		}
 	}
-	next, reason, err := s.pickOwner(ctx, tx, now, false)
+	next, reason, err := s.pickOwner(ctx, tx, now, eligibilityUnknown)
 	if err != nil || next == "" {
 		return false, err
 	}
@@ -223,7 +239,7 @@ ORDER BY created_at, id`, id)
 		return err
 	}
 	for _, l := range ids {
-		owner, reason, err := s.pickOwner(ctx, tx, now, true)
+		owner, reason, err := s.pickOwner(ctx, tx, now, eligibleLocked)
 		if err != nil {
 			return err
 		}

@@ -153,11 +153,6 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 			return limited
 		}
 
-		if p.Challenge != "" {
-			if err := s.useChallenge(ctx, tx, p.Challenge, p.ChallengeExpires); err != nil {
-				return err
-			}
-		}
 		if p.ReleaseHeldID != "" {
 			if err := s.releaseHeld(ctx, tx, p.ReleaseHeldID); err != nil {
 				return err
@@ -200,7 +195,7 @@ func (s *Store) book(ctx context.Context, tx *sql.Tx, p BookingParams) (BookingR
 		}
 		// the owner last: on PostgreSQL the rule's lock is held from here to the commit
 		if res.NewLead {
-			res.ownerQueued, err = s.assignNew(ctx, tx, res.LeadID, lead.PublicActor, now, false)
+			res.ownerQueued, err = s.assignNew(ctx, tx, res.LeadID, lead.PublicActor, now, written.eligible)
 		} else {
 			res.ownerQueued, err = s.bookedAgain(ctx, tx, res.LeadID, bookingID, written.ownerID, now)
 		}

@@ -46,7 +46,8 @@ type engine interface {
 	// recentBookings takes lockRateKey's lock and returns the creation times of the
 	// key's bookings after since, oldest first.
 	recentBookings(ctx context.Context, s *Store, tx *sql.Tx, key string, since time.Time) ([]time.Time, error)
-	// bookWrites writes a booking that passed its checks (booking.go): the lead's upsert,
+	// bookWrites writes a booking that passed its checks (booking.go): its proof-of-work
+	// challenge marked used (errChallengeUsed when it was), the lead's upsert,
 	// the booking, its event and, for a new lead, the confirmation email job; it reads
 	// the live webhook subscriptions.
 	bookWrites(ctx context.Context, s *Store, tx *sql.Tx, w bookingWrite) (bookingWritten, error)
@@ -150,6 +151,9 @@ type bookingWritten struct {
 	ownerID     string // the lead's owner before this booking ("" for none)
 	emailQueued bool
 	subs        []subscription
+	// eligible is what the engine's statements already learnt of the rule's members
+	// (PostgreSQL asks in the booking's statement; SQLite leaves it to the rule).
+	eligible eligibility
 }
 
 // openDB opens the write pool and the read pool for a database URL:

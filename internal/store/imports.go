@@ -104,6 +104,10 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor lead.Ac
 		if err != nil {
 			return err
 		}
+		known := noneEligible
+		if locked {
+			known = eligibleLocked
+		}
 		assignable := map[string]bool{}
 		for _, r := range rows {
 			if o := r.l.OwnerID; o != nil {
@@ -174,7 +178,7 @@ func (s *Store) importBatch(ctx context.Context, rows []importRow, actor lead.Ac
 				if err := s.setOwner(ctx, tx, l.ID, *o, lead.ReasonManual, actor, now, false); err != nil {
 					return err
 				}
-			} else if _, err := s.assignNew(ctx, tx, l.ID, actor, now, locked); err != nil {
+			} else if _, err := s.assignNew(ctx, tx, l.ID, actor, now, known); err != nil {
 				return err
 			}
 		}

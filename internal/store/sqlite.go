@@ -164,6 +164,11 @@ VALUES ($1, $2, $3, 'pending', 0, $4, $4, $4)`
 func (sqliteEngine) bookWrites(ctx context.Context, s *Store, tx *sql.Tx, w bookingWrite) (bookingWritten, error) {
 	var out bookingWritten
 	b, p, now := &w.p.Booking, w.p, w.now
+	if p.Challenge != "" {
+		if err := s.useChallenge(ctx, tx, p.Challenge, p.ChallengeExpires); err != nil {
+			return out, err
+		}
+	}
 	var owner sql.NullString
 	if err := s.txQueryRow(ctx, tx, sqlUpsertLead, w.upsert...).Scan(&out.leadID, &owner); err != nil {
 		return out, err

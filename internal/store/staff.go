@@ -74,7 +74,7 @@ RETURNING `+leadColumns,
 				queued = actor.StaffID != *l.OwnerID
 				err = s.setOwner(ctx, tx, out.ID, *l.OwnerID, lead.ReasonManual, actor, now, false)
 			} else {
-				queued, err = s.assignNew(ctx, tx, out.ID, actor, now, false)
+				queued, err = s.assignNew(ctx, tx, out.ID, actor, now, eligibilityUnknown)
 			}
 			if err != nil {
 				return err
