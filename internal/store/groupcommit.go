@@ -25,6 +25,10 @@ type groupCommit struct {
 	groups  int  // transactions committed or tried, for tests
 	writes  int
 	delays  int // times the committer waited for a group to fill (groupCommitDelay), for tests
+	// filling is set while the committer waits for a group to fill; the write that makes
+	// it full wakes the committer through full.
+	filling bool
+	full    chan struct{}
 	// closed refuses new writes once Close has begun; active counts the writes given to the
 	// committer and not yet answered, which Close waits for: a write that was accepted (an
 	// email job's "done" mark, a booking) is committed or has failed before the database
@@ -47,16 +51,17 @@ const (
 	// before each starts, not during it (an interrupted statement in SQLite can roll back
 	// the whole transaction, and with it the group).
 	groupCommitTimeout = 30 * time.Second
-	// groupCommitDelay is how long the committer lets a group fill when writes arrive
-	// concurrently (the group it just committed held more than one) but few wait yet, as
-	// PostgreSQL's commit_delay does: at 8 concurrent bookings a group held 1–2 and each
-	// booking paid nearly a commit of its own (its WAL frames, the search index's segment,
-	// a claim of its email); waiting 2 ms made groups of several and cut the CPU of a
-	// booking by about a quarter, p99 unchanged (docs/benchmarks.md). A lone writer never
-	// waits: its groups hold one write.
+	// groupCommitDelay is how long the committer lets a group fill when writes come
+	// concurrently but in small groups (the group it just committed held more than one and
+	// fewer than groupCommitFull), as PostgreSQL's commit_delay does: at 8 concurrent
+	// bookings over HTTP a group held 1–2 and each booking paid nearly a commit of its own
+	// (its WAL frames, the search index's segment, a claim of its email); letting the group
+	// fill cut the CPU of a booking by about a quarter, p99 unchanged (docs/benchmarks.md).
+	// The wait ends as soon as groupCommitFull writes wait. A lone writer never waits (its
+	// groups hold one), nor do writers that already come in full groups.
 	groupCommitDelay = 2 * time.Millisecond
 	// groupCommitFull is how many waiting writes make a group worth committing at once.
-	groupCommitFull = 4
+	groupCommitFull = 8
 )
 
 // inGroupTx runs fn in a transaction that, on SQLite, it may share with other writes
@@ -79,6 +84,12 @@ func (s *Store) groupTx(ctx context.Context, fn func(ctx context.Context, tx *sq
 	s.group.active.Add(1)
 	defer s.group.active.Done()
 	s.group.pending = append(s.group.pending, w)
+	if s.group.filling && len(s.group.pending) >= groupCommitFull {
+		select {
+		case s.group.full <- struct{}{}:
+		default:
+		}
+	}
 	start := !s.group.running
 	s.group.running = true
 	s.group.mu.Unlock()
@@ -113,11 +124,8 @@ func (s *Store) commitGroups() {
 	last := 0 // writes in the group committed last
 	for {
 		s.group.mu.Lock()
-		if last > 1 && len(s.group.pending) < groupCommitFull {
-			s.group.delays++
-			s.group.mu.Unlock()
-			time.Sleep(groupCommitDelay)
-			s.group.mu.Lock()
+		if last > 1 && last < groupCommitFull && len(s.group.pending) < groupCommitFull {
+			s.waitForGroup()
 		}
 		n := min(len(s.group.pending), groupCommitMax)
 		if n == 0 {
@@ -133,6 +141,29 @@ func (s *Store) commitGroups() {
 		s.commitGroup(group)
 		last = n
 	}
+}
+
+// waitForGroup lets the next group fill: it returns when groupCommitFull writes wait or
+// after groupCommitDelay. It is called and returns with s.group.mu held.
+func (s *Store) waitForGroup() {
+	s.group.delays++
+	if s.group.full == nil {
+		s.group.full = make(chan struct{}, 1)
+	}
+	select {
+	case <-s.group.full: // a wake-up left from an earlier wait
+	default:
+	}
+	s.group.filling = true
+	s.group.mu.Unlock()
+	t := time.NewTimer(groupCommitDelay)
+	select {
+	case <-s.group.full:
+	case <-t.C:
+	}
+	t.Stop()
+	s.group.mu.Lock()
+	s.group.filling = false
 }
 
 func (s *Store) commitGroup(group []*groupedWrite) {

