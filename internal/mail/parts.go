@@ -6,6 +6,8 @@ import (
 	htmltemplate "html/template"
 	"io/fs"
 	"path"
+	"regexp"
+	"strings"
 	texttemplate "text/template"
 
 	"github.com/norsedigital/leads/internal/i18n"
@@ -18,23 +20,73 @@ type parts struct {
 	html map[i18n.Lang]*htmltemplate.Template
 }
 
-// parseParts parses the templates textPath and htmlPath of fsys for every language.
+// parseParts parses the templates textPath and htmlPath of fsys for every language, with
+// every translation that takes no arguments written into the template (pretranslate).
 func parseParts(cat *i18n.Catalog, fsys fs.FS, textPath, htmlPath string) (parts, error) {
+	return parsePartsAs(cat, fsys, textPath, htmlPath, true)
+}
+
+func parsePartsAs(cat *i18n.Catalog, fsys fs.FS, textPath, htmlPath string, pre bool) (parts, error) {
 	p := parts{text: map[i18n.Lang]*texttemplate.Template{}, html: map[i18n.Lang]*htmltemplate.Template{}}
+	textSrc, err := fs.ReadFile(fsys, textPath)
+	if err != nil {
+		return parts{}, fmt.Errorf("mail: read %s: %w", textPath, err)
+	}
+	htmlSrc, err := fs.ReadFile(fsys, htmlPath)
+	if err != nil {
+		return parts{}, fmt.Errorf("mail: read %s: %w", htmlPath, err)
+	}
 	for _, l := range i18n.Langs {
 		tr := cat.For(l)
 		t := func(key string, args ...any) string { return tr.T(key, args...) }
-		text, err := texttemplate.New(path.Base(textPath)).Funcs(texttemplate.FuncMap{"t": t}).ParseFS(fsys, textPath)
+		ts, hs := string(textSrc), string(htmlSrc)
+		if pre {
+			if ts, err = pretranslate(ts, tr, false); err != nil {
+				return parts{}, err
+			}
+			if hs, err = pretranslate(hs, tr, true); err != nil {
+				return parts{}, err
+			}
+		}
+		text, err := texttemplate.New(path.Base(textPath)).Funcs(texttemplate.FuncMap{"t": t}).Parse(ts)
 		if err != nil {
 			return parts{}, fmt.Errorf("mail: parse %s: %w", textPath, err)
 		}
-		html, err := htmltemplate.New(path.Base(htmlPath)).Funcs(htmltemplate.FuncMap{"t": t}).ParseFS(fsys, htmlPath)
+		html, err := htmltemplate.New(path.Base(htmlPath)).Funcs(htmltemplate.FuncMap{"t": t}).Parse(hs)
 		if err != nil {
 			return parts{}, fmt.Errorf("mail: parse %s: %w", htmlPath, err)
 		}
 		p.text[l], p.html[l] = text, html
 	}
 	return p, nil
+}
+
+// pretranslate writes the text of every action that translates a key without arguments
+// ({{t "mail.regards"}}) into src: the catalog does not change, and each such action cost
+// every email a reflective call of t (two in HTML, with its escaper): half of rendering a
+// confirmation. In HTML the text is escaped as html/template escapes it in text, which is
+// where the templates translate (a test renders every email both ways). A text that would
+// open an action is left to the action.
+func pretranslate(src string, tr i18n.Printer, html bool) (string, error) {
+	argless := regexp.MustCompile(`\{\{t "([a-z0-9_.]+)"\}\}`)
+	htmlText := htmltemplate.Must(htmltemplate.New("text").Parse(`{{.}}`))
+	var err error
+	out := argless.ReplaceAllStringFunc(src, func(action string) string {
+		s := tr.T(argless.FindStringSubmatch(action)[1])
+		if html {
+			var b strings.Builder
+			if e := htmlText.Execute(&b, s); e != nil {
+				err = e
+				return action
+			}
+			s = b.String()
+		}
+		if strings.Contains(s, "{{") {
+			return action
+		}
+		return s
+	})
+	return out, err
 }
 
 // execute renders both parts in l (nb for anything else); html/template escapes every
