@@ -146,15 +146,7 @@ func bareLoopChild(ctx context.Context, args []string) error {
 	if len(args) != 3 {
 		return fmt.Errorf("usage: -bare-loop URL WARMUP DURATION")
 	}
-	warmup, err := time.ParseDuration(args[1])
-	if err != nil {
-		return err
-	}
-	d, err := time.ParseDuration(args[2])
-	if err != nil {
-		return err
-	}
-	s, err := store.Open(ctx, args[0], store.Options{})
+	s, warmup, d, err := openChild(ctx, args)
 	if err != nil {
 		return err
 	}
@@ -207,6 +199,18 @@ func bareLoopChild(ctx context.Context, args []string) error {
 	return json.NewEncoder(os.Stdout).Encode(rep)
 }
 
+// openChild opens the store of a measuring child's arguments URL WARMUP DURATION.
+func openChild(ctx context.Context, args []string) (s *store.Store, warmup, d time.Duration, err error) {
+	if warmup, err = time.ParseDuration(args[1]); err != nil {
+		return nil, 0, 0, err
+	}
+	if d, err = time.ParseDuration(args[2]); err != nil {
+		return nil, 0, 0, err
+	}
+	s, err = store.Open(ctx, args[0], store.Options{})
+	return s, warmup, d, err
+}
+
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -215,11 +219,7 @@ func selfCPU() time.Duration {
 
 // bareLoop runs bareLoopChild in a child process on a fresh SQLite file.
 func bareLoop(ctx context.Context, o options, dir, name string) (*measure, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	dbURL, drop, err := freshDatabase(ctx, o, dir, name)
+	self, dbURL, drop, err := childDatabase(ctx, o, dir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -236,12 +236,26 @@ func bareLoop(ctx context.Context, o options, dir, name string) (*measure, error
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
 		return nil, fmt.Errorf("bare loop printed %q: %w", out, err)
 	}
+	return rep.measure(), nil
+}
+
+// childDatabase is this program, to run as a measuring child, and a fresh database for it.
+func childDatabase(ctx context.Context, o options, dir, name string) (self, dbURL string, drop func(), err error) {
+	if self, err = os.Executable(); err != nil {
+		return "", "", nil, err
+	}
+	dbURL, drop, err = freshDatabase(ctx, o, dir, name)
+	return self, dbURL, drop, err
+}
+
+// measure is what a child reported, as a phase's measure.
+func (rep childReport) measure() *measure {
 	m := &measure{r: &result{ops: rep.Ops, errs: rep.Errs, elapsed: rep.Elapsed, p50: rep.P50, p99: rep.P99},
 		cpu: rep.CPU, hwm: rep.HWM}
 	if rep.Err != "" {
 		m.r.firstErr = fmt.Errorf("%s", rep.Err)
 	}
-	return m, nil
+	return m
 }
 
 // pgbenchScript inserts the same lead and booking rows as the bare SQLite loop, one

@@ -34,19 +34,11 @@ func floorChild(ctx context.Context, args []string) error {
 	if len(args) != 4 {
 		return fmt.Errorf("usage: -store-floor URL WARMUP DURATION CLIENTS")
 	}
-	warmup, err := time.ParseDuration(args[1])
-	if err != nil {
-		return err
-	}
-	d, err := time.ParseDuration(args[2])
-	if err != nil {
-		return err
-	}
 	clients, err := strconv.Atoi(args[3])
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(ctx, args[0], store.Options{})
+	s, warmup, d, err := openChild(ctx, args)
 	if err != nil {
 		return err
 	}
@@ -141,11 +133,7 @@ func emailFloor(ctx context.Context, s *store.Store) {
 // storeFloor runs floorChild in a child process on a fresh database, counting on
 // PostgreSQL the CPU of that database's backends during the measured part.
 func storeFloor(ctx context.Context, o options, dir, name string) (*measure, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	dbURL, drop, err := freshDatabase(ctx, o, dir, name)
+	self, dbURL, drop, err := childDatabase(ctx, o, dir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -183,10 +171,7 @@ func storeFloor(ctx context.Context, o options, dir, name string) (*measure, err
 	if err := json.Unmarshal([]byte(last), &rep); err != nil {
 		return nil, fmt.Errorf("store floor printed %q: %w", last, err)
 	}
-	m := &measure{r: &result{ops: rep.Ops, errs: rep.Errs, elapsed: rep.Elapsed, p50: rep.P50, p99: rep.P99},
-		cpu: rep.CPU, hwm: rep.HWM, dbCPU: dbCPU}
-	if rep.Err != "" {
-		m.r.firstErr = fmt.Errorf("%s", rep.Err)
-	}
+	m := rep.measure()
+	m.dbCPU = dbCPU
 	return m, nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -86,25 +87,23 @@ func (sqliteEngine) migrator(db *sql.DB) (*goose.Provider, error) {
 // parsing SQL was a quarter of a booking's CPU time. It runs after migration, when the
 // tables exist and no transaction holds the connection.
 func (sqliteEngine) afterMigrate(ctx context.Context, s *Store) error {
-	for _, q := range sqliteHotStatements {
-		if _, ok := s.stmts.Load(q); ok {
-			continue
-		}
-		st, err := s.write.PrepareContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		s.stmts.Store(q, st)
+	if err := prepareAll(ctx, s.write, sqliteHotStatements, &s.stmts); err != nil {
+		return err
 	}
-	for _, q := range sqliteHotReads {
-		if _, ok := s.readStmts.Load(q); ok {
+	return prepareAll(ctx, s.read, sqliteHotReads, &s.readStmts)
+}
+
+// prepareAll prepares each of queries on db once into cache (query → *sql.Stmt).
+func prepareAll(ctx context.Context, db *sql.DB, queries []string, cache *sync.Map) error {
+	for _, q := range queries {
+		if _, ok := cache.Load(q); ok {
 			continue
 		}
-		st, err := s.read.PrepareContext(ctx, q)
+		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			return err
 		}
-		s.readStmts.Store(q, st)
+		cache.Store(q, st)
 	}
 	return nil
 }
