@@ -259,6 +259,15 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	var pairs []pair
 	var books, floods, echos []*measure
 	var floors []floorRound
+	floor := func(round int, base *measure) error {
+		f, err := storeFloor(ctx, o, tmp, next("floor"))
+		if err != nil {
+			return err
+		}
+		f.print(out, fmt.Sprintf("%d store floor (Book, no HTTP)", round), "tx/s")
+		floors = append(floors, floorRound{round: round, floor: f, base: base})
+		return nil
+	}
 	for round := 1; round <= o.rounds; round++ {
 		ran := false
 		var base *measure // this round's bare loop or pgbench, for the floor's ratio
@@ -297,12 +306,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 				target = 0.5
 			}
 			if peer != "pocketbase" && phase["floor"] {
-				f, err := storeFloor(ctx, o, tmp, next("floor"))
-				if err != nil {
+				if err := floor(round, base); err != nil {
 					return err
 				}
-				f.print(out, fmt.Sprintf("%d store floor (Book, no HTTP)", round), "tx/s")
-				floors = append(floors, floorRound{round: round, floor: f, base: base})
 			}
 			if !phase["bookings"] {
 				continue
@@ -316,12 +322,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			ran = true
 		}
 		if phase["floor"] && !phase["bare"] && !phase["pgbench"] {
-			f, err := storeFloor(ctx, o, tmp, next("floor"))
-			if err != nil {
+			if err := floor(round, nil); err != nil {
 				return err
 			}
-			f.print(out, fmt.Sprintf("%d store floor (Book, no HTTP)", round), "tx/s")
-			floors = append(floors, floorRound{round: round, floor: f})
 		}
 		if phase["bookings"] && !ran {
 			us, err := bookings(round)

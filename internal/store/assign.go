@@ -77,7 +77,8 @@ const (
 )
 
 // pickOwner chooses a new lead's owner in tx: by the rule, else the default owner, else
-// nobody (""). locked says the caller already holds the assignment lock.
+// nobody (""). known is what the caller already knows of the eligible members, and
+// whether it holds the assignment lock.
 func (s *Store) pickOwner(ctx context.Context, tx *sql.Tx, now time.Time, known eligibility) (owner, reason string, err error) {
 	eligible := known == eligibleLocked
 	switch known {

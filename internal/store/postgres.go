@@ -248,11 +248,14 @@ RETURNING token_hash`, leadIDs, ids, hashes, ts(now), ts(now.Add(PersonalLinkTTL
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
-	live = jobs[:0]
+	live, k := jobs[:0], 0 // k: the job's place in hashes, counting jobs to leads only
 	for _, j := range jobs {
-		if j.StaffID == "" && !minted[HashToken(j.PersonalLink)] {
-			erased = append(erased, j.ID)
-			continue
+		if j.StaffID == "" {
+			k++
+			if !minted[hashes[k-1]] {
+				erased = append(erased, j.ID)
+				continue
+			}
 		}
 		live = append(live, j)
 	}

@@ -34,7 +34,8 @@ var ErrPersonalLinkGone = errors.New("personal link: the lead has been erased")
 
 // NewPersonalLink mints a personal link for a live lead: 32 random bytes, returned raw
 // (base64url, 43 characters) and stored only as their SHA-256, valid PersonalLinkTTL.
-// Every email to a lead mints its own at send time. An erased or unknown lead is
+// An email to a lead gets its own from the claim that hands it to the worker
+// (ClaimEmailJobs); this mints one on its own. An erased or unknown lead is
 // lead.ErrNotFound. Links that expired are purged on the way.
 func (s *Store) NewPersonalLink(ctx context.Context, leadID string) (string, error) {
 	if !validID(leadID) {

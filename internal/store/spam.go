@@ -357,6 +357,9 @@ func (c *blockCache) get(ctx context.Context, s *Store) (entries []BlockEntry, c
 			return nil, false, s.mapErr(err)
 		}
 		c.entries, c.read, c.tooLong = all, now, len(all) > blockCacheMax
+		if c.tooLong {
+			c.entries = nil // queried per booking instead
+		}
 	}
 	return c.entries, !c.tooLong, nil
 }
